@@ -1,0 +1,55 @@
+/*
+ * Every runtime setting, as data: HYPERTIER_CONF="key=value,key=value".
+ * X(name, type, default, min, max, doc). Sizes take K/M/G/T suffixes,
+ * durations us/ms/s (plain numbers are ms), lists are ';'-separated.
+ * This table is the single source for the parser, hypertier-info and the
+ * man page (hypertier(7) lists the same keys; tests check they agree).
+ */
+/* general */
+X(enable,        BOOL, "1",      0, 1, "master switch; 0 leaves the program untouched")
+X(log,           ENUM, "off",    0, 0, "off|error|warn|info|debug; off keeps the program's output byte-identical")
+X(log_file,      STR,  "",       0, 0, "log destination (default stderr)")
+/* tiers */
+X(fast_node,     NODE, "-1",    -1, 1023, "fast-tier node (-1: the node with CPUs and lowest distance)")
+X(slow_node,     NODE, "-1",    -1, 1023, "slow-tier node (-1: CPU-less / farthest / highest HMAT latency)")
+X(fast_quota,    SIZE, "0",      0, 0, "fast-tier quota for this process (0: no quota)")
+X(watermark,     PCT,  "2",      0, 50, "percent of fast-node capacity kept free")
+/* sampling */
+X(sample,        ENUM, "auto",   0, 0, "auto|pebs|ibs|software|replay|none")
+X(events,        STR,  "",       0, 0, "libpfm4 event list, ';'-separated (default: per PMU)")
+X(sample_period, U64,  "4093",   1, 100000007, "load sample period")
+X(store_period,  U64,  "65535",  1, 100000007, "store sample period")
+X(ldlat,         U64,  "64",     3, 65535, "load-latency threshold in cycles")
+X(ring_pages,    U64,  "64",     1, 4096, "perf ring data pages per CPU (power of two)")
+X(drain_interval,DUR,  "20ms",   100, 10000000, "sampler sleep between ring drains")
+X(period_auto,   BOOL, "0",      0, 1, "let the CPU-budget controller step the period")
+X(cpu_budget,    PCT,  "1",      0.01, 100, "sampler CPU budget, percent of one core")
+X(period_min,    U64,  "1009",   1, 100000007, "lowest period the controller may use")
+X(period_max,    U64,  "100003", 1, 100000007, "highest period the controller may use")
+X(record,        STR,  "",       0, 0, "write samples and the range map to this trace file")
+X(replay,        STR,  "",       0, 0, "read samples from this trace file (sample=replay)")
+/* ranges and classifier */
+X(epoch,         DUR,  "500ms",  1000, 60000000, "classifier epoch")
+X(rescan,        DUR,  "5s",     100000, 3600000000, "/proc/self/maps rescan period")
+X(manage,        ENUM, "anon",   0, 0, "anon|all: which mappings are managed")
+X(min_range,     SIZE, "2M",     4096, 0, "smallest range the classifier splits to")
+X(max_ranges,    U64,  "2048",   16, 1000000, "cap on the number of ranges")
+X(split_tau,     U64,  "15",     1, 1000000, "split when count >= split_tau * nr_cpus")
+X(split_holdback,U64,  "3",      0, 100, "epochs a fresh child is held back from splitting")
+X(decay,         PCT,  "50",     0, 100, "percent of each count kept per epoch")
+X(merge_ratio,   PCT,  "25",     0, 100, "merge cold neighbours whose densities differ by at most this percent")
+/* exchange */
+X(batch,         SIZE, "64M",    4096, 0, "bytes per move_pages batch")
+X(migrate_rate,  SIZE, "256M",   0, 0, "migration rate limit in bytes per second (0: unlimited)")
+X(epoch_cap,     SIZE, "512M",   0, 0, "bytes moved per epoch at most (0: unlimited)")
+X(backoff,       U64,  "4",      1, 1000, "epochs to skip a page after it failed (doubles per failure)")
+X(set_policy,    BOOL, "1",      0, 1, "mbind hot/cold ranges so future pages land right")
+/* allocator */
+X(place,         ENUM, "fast_first", 0, 0, "fast_first|slow|fast|none: tier of new extents")
+X(site_threshold,SIZE, "1M",     0, 0, "allocations at least this big record their call site (0: off)")
+X(site_depth,    U64,  "6",      1, 32, "call-stack frames hashed per site")
+/* stats */
+X(stats,         BOOL, "1",      0, 1, "publish a shared-memory stats file for htstat")
+X(stats_dir,     STR,  "",       0, 0, "stats file directory (default /run/hypertier, else /tmp/hypertier)")
+X(stats_log,     STR,  "",       0, 0, "append JSON stats lines to this file")
+X(stats_interval,DUR,  "1s",     10000, 3600000000, "stats file / stats_log update period")

@@ -1,0 +1,61 @@
+/* The one configuration parser: good input taken, every kind of bad input refused with a clear line. */
+#include "tap.h"
+#include "core/conf.h"
+
+static int fails(const char *s, const char *needle)
+{
+	struct ht_conf c;
+	char err[256] = "";
+	ht_conf_defaults(&c);
+	int r = ht_conf_parse(&c, s, err, sizeof(err));
+	int good = r < 0 && strstr(err, needle) && !strchr(err, '\n');
+	if (!good)
+		tap_diag("  '%s' -> r=%d err='%s'", s, r, err);
+	return good;
+}
+
+int main(void)
+{
+	struct ht_conf c;
+	char err[256] = "";
+	ht_conf_defaults(&c);
+	is_int(c.sample_period, 4093, "default sample_period is 4093");
+	is_int(c.min_range, 2 << 20, "default min_range is 2 MiB");
+	is_int(c.epoch, 500000, "default epoch is 500 ms");
+	is_int(c.log, HT_LOG_OFF, "silent by default");
+	ok(c.watermark == 2.0, "default watermark 2%%");
+
+	ok(ht_conf_parse(&c, "fast_quota=512M,sample_period=4093,log=info", err, sizeof(err)) == 0, "issue example parses: %s", err);
+	is_int(c.fast_quota, 512ull << 20, "512M = 536870912 bytes");
+	is_int(c.log, HT_LOG_INFO, "log=info");
+	ok(ht_conf_parse(&c, "epoch=2s,drain_interval=500us,batch=1GiB,events=A:ldlat=3;B", err, sizeof(err)) == 0, "durations, sizes, lists");
+	is_int(c.epoch, 2000000, "2s in us");
+	is_int(c.drain_interval, 500, "500us");
+	is_int(c.batch, 1ull << 30, "1GiB");
+	is_str(c.events, "A:ldlat=3;B", "event list kept whole (= inside value)");
+	ok(ht_conf_parse(&c, "", err, sizeof(err)) == 0, "empty string is fine");
+	ok(ht_conf_parse(&c, NULL, err, sizeof(err)) == 0, "unset is fine");
+
+	ok(fails("bogus=1", "unknown key 'bogus'"), "unknown key refused");
+	ok(fails("fast_quota=12Q", "fast_quota=12Q"), "bad size refused");
+	ok(fails("fast_quota=-1", "fast_quota"), "negative size refused");
+	ok(fails("fast_quota=99999999999T", "fast_quota"), "overflowing size refused");
+	ok(fails("sample_period=0", "out of range"), "period 0 out of range");
+	ok(fails("watermark=70", "out of range"), "watermark 70%% out of range");
+	ok(fails("log=loud", "expected one of off|error|warn|info|debug"), "bad enum lists choices");
+	ok(fails("enable=maybe", "not a valid bool"), "bad bool refused");
+	ok(fails("sample_period", "expected key=value"), "missing = refused");
+	ok(fails("ring_pages=3", "power of two"), "ring_pages must be power of two");
+	ok(fails("period_min=5000,period_max=100", "above period_max"), "inverted period bounds refused");
+	ok(fails("fast_node=1,slow_node=1", "both 1"), "same fast and slow node refused");
+	ok(fails("sample=replay", "replay=FILE"), "replay without file refused");
+	ok(fails("epoch=10parsecs", "epoch"), "bad duration refused");
+
+	/* The table is complete: every key documented, defaults parse (ht_conf_defaults aborts otherwise). */
+	int documented = 1;
+	for (size_t i = 0; i < ht_conf_nkeys; i++)
+		if (!ht_conf_keys[i].doc[0])
+			documented = 0;
+	ok(documented && ht_conf_nkeys > 30, "%zu keys, all documented", ht_conf_nkeys);
+	return tap_done();
+}
