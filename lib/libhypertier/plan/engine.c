@@ -1,0 +1,517 @@
+/* engine.c - classifier + exchange wired together; the epoch thread. */
+#include "engine.h"
+#include "budget.h"
+#include "exchange.h"
+#include "../core/log.h"
+#include "../ranges/classifier.h"
+#include "../ranges/counter.h"
+#include "../ranges/rangemap.h"
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ht_engine {
+	struct ht_conf conf;
+	struct ht_topo topo;
+	struct ht_actuator *act;
+	size_t page;
+	pthread_mutex_t mu;       /* range array, hints, planning */
+	pthread_mutex_t epoch_mu; /* one epoch at a time (moves run outside mu) */
+	pthread_mutex_t smu;      /* the published stats */
+	struct ht_ranges v;
+	struct ht_counter cnt;
+	struct ht_classify_params cp;
+	struct ht_exchange x;
+	struct ht_xplan plan;
+	_Atomic uint64_t quota;
+	uint64_t epoch, last_ns, last_rescan_ns, recent_seen;
+	int maps;                 /* scan_maps was called: rescan every conf.rescan */
+	struct ht_stats pub;      /* engine fields only */
+	void (*map_fn)(void *, uintptr_t, size_t, int);
+	void *map_arg;
+	pthread_t thr;
+	pthread_cond_t cv;        /* CLOCK_MONOTONIC: the epoch timer and stop */
+	int running, stopping;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void map_event(void *arg, uintptr_t start, size_t len, int unmap)
+{
+	struct ht_engine *e = arg;
+	if (e->map_fn)
+		e->map_fn(e->map_arg, start, len, unmap);
+}
+
+struct ht_engine *ht_engine_create(const struct ht_conf *c, const struct ht_topo *t, struct ht_actuator *act)
+{
+	if (!c || !t || !act || !act->ops || !act->ops->query || !act->ops->move || t->fast < 0 || t->slow < 0 ||
+	    t->fast == t->slow)
+		return NULL;
+	struct ht_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->conf = *c;
+	e->topo = *t;
+	e->act = act;
+	e->page = act->page_size ? act->page_size : 4096;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	ht_classify_params(&e->cp, &e->conf, cpus > 0 ? (int)cpus : 1, e->page);
+	atomic_init(&e->quota, c->fast_quota);
+	if (ht_exchange_init(&e->x, &e->conf, act, t->fast, t->slow) < 0) {
+		free(e);
+		return NULL;
+	}
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_mutex_init(&e->epoch_mu, NULL);
+	pthread_mutex_init(&e->smu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	e->pub.fast_node = t->fast;
+	e->pub.slow_node = t->slow;
+	e->pub.fast_quota = c->fast_quota;
+	return e;
+}
+
+void ht_engine_destroy(struct ht_engine *e)
+{
+	if (!e)
+		return;
+	ht_engine_stop(e);
+	ht_counter_fini(&e->cnt);
+	ht_ranges_free(&e->v);
+	ht_xplan_free(&e->plan);
+	ht_exchange_fini(&e->x);
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
+	pthread_mutex_destroy(&e->epoch_mu);
+	pthread_mutex_destroy(&e->smu);
+	free(e);
+}
+
+void ht_engine_ingest(void *engine, const struct ht_sample *s, size_t n)
+{
+	struct ht_engine *e = engine;
+	if (e && s && n)
+		ht_counter_ingest(&e->cnt, &s[0].addr, sizeof(*s), n);
+}
+
+void ht_engine_on_map(struct ht_engine *e, void (*fn)(void *, uintptr_t, size_t, int), void *arg)
+{
+	pthread_mutex_lock(&e->mu);
+	e->map_fn = fn;
+	e->map_arg = arg;
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* Structural changes: harvest counts into v, edit, republish. Caller holds mu. */
+static void begin_edit(struct ht_engine *e) { ht_counter_harvest(&e->cnt, &e->v); }
+static void end_edit(struct ht_engine *e)
+{
+	if (ht_counter_publish(&e->cnt, &e->v) < 0)
+		ht_warn("engine: out of memory publishing %zu ranges; samples are not counted", e->v.n);
+}
+
+static void span_round(const struct ht_engine *e, uintptr_t start, size_t len, uintptr_t *s, uintptr_t *end)
+{
+	*s = start & ~(uintptr_t)(e->page - 1);
+	*end = (start + len + e->page - 1) & ~(uintptr_t)(e->page - 1);
+}
+
+int ht_engine_add_range(struct ht_engine *e, uintptr_t start, size_t len, int origin)
+{
+	uintptr_t s, end;
+	if (!e || !len || origin < HT_ORIGIN_MAPS || origin > HT_ORIGIN_USER || start + len < start)
+		return -EINVAL;
+	span_round(e, start, len, &s, &end);
+	pthread_mutex_lock(&e->mu);
+	begin_edit(e);
+	long r = ht_rangemap_add(&e->v, s, end, origin, e->epoch, e->cp.max_ranges, map_event, e);
+	end_edit(e);
+	pthread_mutex_unlock(&e->mu);
+	return r < 0 ? (int)r : 0;
+}
+
+int ht_engine_remove_range(struct ht_engine *e, uintptr_t start, size_t len)
+{
+	uintptr_t s, end;
+	if (!e || !len || start + len < start)
+		return -EINVAL;
+	span_round(e, start, len, &s, &end);
+	pthread_mutex_lock(&e->mu);
+	begin_edit(e);
+	ht_rangemap_remove(&e->v, s, end, map_event, e);
+	end_edit(e);
+	pthread_mutex_unlock(&e->mu);
+	return 0;
+}
+
+/* 1 when [s, end) is covered by managed ranges without a gap. */
+static int covered(const struct ht_ranges *v, uintptr_t s, uintptr_t end)
+{
+	long i = ht_ranges_find(v, s);
+	if (i < 0)
+		return 0;
+	for (uintptr_t pos = v->r[i].end; pos < end; pos = v->r[i].end)
+		if ((size_t)++i >= v->n || v->r[i].start != pos)
+			return 0;
+	return 1;
+}
+
+int ht_engine_hint(struct ht_engine *e, uintptr_t start, size_t len, int hint)
+{
+	uintptr_t s, end;
+	if (!e || !len || hint < HT_AUTO || hint > HT_PIN_SLOW || start + len < start)
+		return -EINVAL;
+	span_round(e, start, len, &s, &end);
+	pthread_mutex_lock(&e->mu);
+	int rc = -EINVAL;
+	if (covered(&e->v, s, end)) {
+		begin_edit(e);
+		rc = ht_rangemap_cut(&e->v, s);
+		if (!rc)
+			rc = ht_rangemap_cut(&e->v, end);
+		if (!rc)
+			for (long i = ht_ranges_find(&e->v, s); i >= 0 && (size_t)i < e->v.n && e->v.r[i].start < end; i++) {
+				e->v.r[i].hint = (int8_t)hint;
+				e->v.r[i].policy = -2;
+			}
+		end_edit(e);
+	}
+	pthread_mutex_unlock(&e->mu);
+	return rc;
+}
+
+void ht_engine_set_quota(struct ht_engine *e, uint64_t bytes)
+{
+	if (e)
+		atomic_store(&e->quota, bytes);
+}
+
+struct spans { struct ht_mapping *s; size_t n, cap; };
+
+static void spans_push(struct spans *g, uintptr_t s, uintptr_t end)
+{
+	if (g->n == g->cap) {
+		size_t c = g->cap ? g->cap * 2 : 32;
+		struct ht_mapping *p = realloc(g->s, c * sizeof(*p));
+		if (!p)
+			return;
+		g->s = p;
+		g->cap = c;
+	}
+	g->s[g->n].start = s;
+	g->s[g->n].end = end;
+	g->n++;
+}
+
+/* Parts of ranges (of origin, or any when origin < 0) that no mapping in m covers. */
+static void uncovered(const struct ht_ranges *v, const struct ht_mapping *m, long nm, int origin, struct spans *out)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ht_range *r = &v->r[i];
+		if (origin >= 0 && r->origin != origin)
+			continue;
+		long lo = 0, hi = nm; /* first mapping ending after r->start */
+		while (lo < hi) {
+			long mid = (lo + hi) / 2;
+			if (m[mid].end <= r->start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		uintptr_t pos = r->start;
+		for (long j = lo; pos < r->end;) {
+			if (j < nm && m[j].start <= pos) {
+				pos = m[j].end;
+				j++;
+				continue;
+			}
+			uintptr_t stop = j < nm && m[j].start < r->end ? m[j].start : r->end;
+			spans_push(out, pos, stop);
+			pos = stop;
+		}
+	}
+}
+
+/* Caller holds mu. */
+static int rescan_locked(struct ht_engine *e)
+{
+	struct ht_mapping *every = NULL, *want = NULL;
+	long ne = ht_maps_read(NULL, 2, &every);
+	if (ne < 0)
+		return (int)ne;
+	long nw = ht_maps_read(NULL, e->conf.manage == HT_MANAGE_ALL, &want);
+	if (nw < 0) {
+		free(every);
+		return (int)nw;
+	}
+	struct spans gone = { 0 };
+	begin_edit(e);
+	uncovered(&e->v, every, ne, -1, &gone);   /* unmapped behind our back */
+	uncovered(&e->v, want, nw, HT_ORIGIN_MAPS, &gone); /* no longer a managed kind */
+	for (size_t i = 0; i < gone.n; i++)
+		ht_rangemap_remove(&e->v, gone.s[i].start, gone.s[i].end, map_event, e);
+	for (long i = 0; i < nw; i++)
+		ht_rangemap_add(&e->v, want[i].start, want[i].end, HT_ORIGIN_MAPS, e->epoch, e->cp.max_ranges, map_event, e);
+	end_edit(e);
+	free(gone.s);
+	free(every);
+	free(want);
+	return (int)nw;
+}
+
+int ht_engine_scan_maps(struct ht_engine *e)
+{
+	if (!e)
+		return -EINVAL;
+	pthread_mutex_lock(&e->mu);
+	int rc = rescan_locked(e);
+	e->maps = 1;
+	e->last_rescan_ns = mono_ns();
+	pthread_mutex_unlock(&e->mu);
+	return rc;
+}
+
+/* Bytes the exchange may move this epoch: rate over the time since the last one, and the cap. */
+static uint64_t allowance(const struct ht_engine *e, uint64_t now_ns)
+{
+	uint64_t dt = e->last_ns && now_ns > e->last_ns ? now_ns - e->last_ns : e->conf.epoch * 1000;
+	uint64_t a = UINT64_MAX / 2;
+	if (e->conf.migrate_rate) {
+		double b = (double)e->conf.migrate_rate * (double)dt / 1e9;
+		a = b < (double)a ? (uint64_t)b : a;
+	}
+	if (e->conf.epoch_cap && e->conf.epoch_cap < a)
+		a = e->conf.epoch_cap;
+	return a;
+}
+
+/* Share of recent samples on fast-tier pages: query where those pages are now. */
+static void hit_ratio(struct ht_engine *e, uint64_t *fast, uint64_t *located)
+{
+	uint64_t pos = atomic_load(&e->cnt.recent_pos);
+	uint64_t k = pos - e->recent_seen;
+	if (k > HT_RECENT)
+		k = HT_RECENT;
+	uintptr_t a[HT_RECENT];
+	for (uint64_t i = 0; i < k; i++)
+		a[i] = (uintptr_t)atomic_load_explicit(&e->cnt.recent[(pos - k + i) % HT_RECENT], memory_order_relaxed);
+	e->recent_seen = pos;
+	ht_exchange_locate(&e->x, a, (size_t)k, fast, located);
+}
+
+int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
+{
+	if (!e)
+		return -EINVAL;
+	pthread_mutex_lock(&e->epoch_mu);
+	pthread_mutex_lock(&e->mu);
+	if (e->maps && now_ns >= e->last_rescan_ns + e->conf.rescan * 1000) {
+		rescan_locked(e);
+		e->last_rescan_ns = now_ns;
+	}
+	begin_edit(e);
+	ht_classify_decay(&e->v, &e->cp);
+	for (size_t i = 0; i < e->v.n; i++)
+		e->v.r[i].hits = 0;
+	ht_classify_split(&e->v, &e->cp, e->epoch);
+	ht_classify_merge(&e->v, &e->cp);
+	end_edit(e);
+
+	ht_exchange_scan(&e->x, &e->v);
+	uint64_t quota = atomic_load(&e->quota), nfree = 0, ntotal = 0;
+	if (e->act->ops->node_mem && e->act->ops->node_mem(e->act->priv, e->topo.fast, &nfree, &ntotal) < 0)
+		nfree = ntotal = 0;
+	struct ht_budget_in bi = { quota, e->conf.watermark, ntotal, nfree, e->x.st.fast_used };
+	uint64_t budget = ht_budget(&bi);
+
+	size_t *order = malloc((e->v.n + 1) * sizeof(*order));
+	uint64_t hot = 0;
+	int rc = 0;
+	if (order) {
+		ht_classify_rank(&e->v, order);
+		hot = ht_classify_hotset(&e->v, order, budget, e->page);
+		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget);
+		ht_exchange_plan(&e->x, &e->v, order, budget, allowance(e, now_ns), e->epoch, &e->plan);
+		free(order);
+	} else {
+		e->plan.np = e->plan.nd = 0;
+	}
+	uint64_t hfast = 0, hloc = 0;
+	hit_ratio(e, &hfast, &hloc);
+	uint64_t epoch = e->epoch++;
+	e->last_ns = now_ns;
+	size_t nr = e->v.n;
+	pthread_mutex_unlock(&e->mu);
+
+	struct ht_xstats d = { 0 };
+	long moved = ht_exchange_run(&e->x, &e->plan, epoch, &d);
+	if (moved > 0)
+		rc = (int)moved;
+
+	pthread_mutex_lock(&e->smu);
+	struct ht_stats *p = &e->pub;
+	p->fast_quota = quota;
+	p->fast_budget = budget;
+	p->fast_used = e->x.st.fast_used + (d.promoted - d.demoted) * e->page;
+	p->slow_used = e->x.st.slow_used + (d.demoted - d.promoted) * e->page;
+	p->hot_set_bytes = hot;
+	p->nr_ranges = nr;
+	p->epochs = epoch + 1;
+	p->pages_promoted += d.promoted;
+	p->pages_demoted += d.demoted;
+	p->bytes_moved += d.bytes_moved;
+	p->fail_enoent += d.fail_enoent;
+	p->fail_ebusy += d.fail_ebusy;
+	p->fail_enomem += d.fail_enomem;
+	p->fail_other += d.fail_other;
+	p->fast_hit_samples += hfast;
+	p->located_samples += hloc;
+	pthread_mutex_unlock(&e->smu);
+	pthread_mutex_unlock(&e->epoch_mu);
+	ht_dbg("epoch %llu: %zu ranges, budget %llu, hot %llu, fast %llu, +%llu -%llu pages",
+	       (unsigned long long)epoch, nr, (unsigned long long)budget, (unsigned long long)hot,
+	       (unsigned long long)p->fast_used, (unsigned long long)d.promoted, (unsigned long long)d.demoted);
+	return rc;
+}
+
+void ht_engine_get_stats(struct ht_engine *e, struct ht_stats *st)
+{
+	if (!e || !st)
+		return;
+	pthread_mutex_lock(&e->smu);
+	const struct ht_stats *p = &e->pub;
+	st->fast_node = p->fast_node;
+	st->slow_node = p->slow_node;
+	st->fast_quota = atomic_load(&e->quota);
+	st->fast_budget = p->fast_budget;
+	st->fast_used = p->fast_used;
+	st->slow_used = p->slow_used;
+	st->hot_set_bytes = p->hot_set_bytes;
+	st->nr_ranges = p->nr_ranges;
+	st->epochs = p->epochs;
+	st->pages_promoted = p->pages_promoted;
+	st->pages_demoted = p->pages_demoted;
+	st->bytes_moved = p->bytes_moved;
+	st->fail_enoent = p->fail_enoent;
+	st->fail_ebusy = p->fail_ebusy;
+	st->fail_enomem = p->fail_enomem;
+	st->fail_other = p->fail_other;
+	st->fast_hit_samples = p->fast_hit_samples;
+	st->located_samples = p->located_samples;
+	pthread_mutex_unlock(&e->smu);
+	st->samples = atomic_load(&e->cnt.samples);
+	st->samples_unmanaged = atomic_load(&e->cnt.unmanaged);
+}
+
+size_t ht_engine_top_ranges(struct ht_engine *e, struct ht_range_info *out, size_t max)
+{
+	if (!e || !out)
+		return 0;
+	pthread_mutex_lock(&e->mu);
+	size_t n = 0, *order = malloc((e->v.n + 1) * sizeof(*order));
+	if (order) {
+		ht_classify_rank(&e->v, order);
+		for (; n < max && n < e->v.n; n++) {
+			const struct ht_range *r = &e->v.r[order[n]];
+			uint64_t seen = r->fast_pages + r->slow_pages;
+			out[n] = (struct ht_range_info){
+				.start = r->start, .len = r->end - r->start, .density = ht_range_density(r),
+				.count = r->count, .fast_share = seen ? (double)r->fast_pages / (double)seen : -1,
+				.hint = r->hint, .origin = r->origin, .hot = r->hot_bytes > 0,
+			};
+		}
+		free(order);
+	}
+	pthread_mutex_unlock(&e->mu);
+	return n;
+}
+
+double ht_engine_heat(struct ht_engine *e, uintptr_t start, size_t len)
+{
+	if (!e || !len)
+		return 0;
+	pthread_mutex_lock(&e->mu);
+	double d = -1;
+	for (size_t i = 0; i < e->v.n; i++) {
+		const struct ht_range *r = &e->v.r[i];
+		if (r->end > start && r->start < start + len && ht_range_density(r) > d)
+			d = ht_range_density(r);
+	}
+	double heat = 0;
+	if (d > 0) {
+		size_t below = 0;
+		for (size_t i = 0; i < e->v.n; i++)
+			below += ht_range_density(&e->v.r[i]) < d;
+		heat = e->v.n > 1 ? (double)below / (double)(e->v.n - 1) : 1;
+	}
+	pthread_mutex_unlock(&e->mu);
+	return heat;
+}
+
+static void *epoch_thread(void *arg)
+{
+	struct ht_engine *e = arg;
+	uint64_t period = e->conf.epoch * 1000, next = mono_ns() + period;
+	pthread_mutex_lock(&e->smu);
+	while (!e->stopping) {
+		struct timespec ts = { (time_t)(next / 1000000000ull), (long)(next % 1000000000ull) };
+		if (pthread_cond_timedwait(&e->cv, &e->smu, &ts) != ETIMEDOUT)
+			continue; /* stop, or a spurious wake-up */
+		pthread_mutex_unlock(&e->smu);
+		ht_engine_epoch(e, mono_ns());
+		uint64_t now = mono_ns();
+		next += period;
+		if (next < now) /* an epoch ran long: do not catch up in a burst */
+			next = now + period;
+		pthread_mutex_lock(&e->smu);
+	}
+	pthread_mutex_unlock(&e->smu);
+	return NULL;
+}
+
+int ht_engine_start(struct ht_engine *e)
+{
+	if (!e)
+		return -EINVAL;
+	if (e->running)
+		return 0;
+	e->stopping = 0;
+	e->x.paced = 1;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a fully blocked mask */
+	int rc = pthread_create(&e->thr, NULL, epoch_thread, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return -rc;
+	e->running = 1;
+	return 0;
+}
+
+void ht_engine_stop(struct ht_engine *e)
+{
+	if (!e || !e->running)
+		return;
+	pthread_mutex_lock(&e->smu);
+	e->stopping = 1;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->smu);
+	pthread_join(e->thr, NULL);
+	e->running = 0;
+	e->x.paced = 0;
+}

@@ -1,0 +1,323 @@
+/* exchange.c - scan placement, plan pairwise moves, run them. */
+#include "exchange.h"
+#include "hypertier.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHUNK 4096 /* pages per query call (scratch buffer size) */
+
+int ht_exchange_init(struct ht_exchange *x, const struct ht_conf *c, struct ht_actuator *act, int fast, int slow)
+{
+	memset(x, 0, sizeof(*x));
+	x->conf = c;
+	x->act = act;
+	x->fast = fast;
+	x->slow = slow;
+	x->page = act->page_size ? act->page_size : 4096;
+	x->backoff = ht_backoff_create(14, (uint64_t)c->backoff);
+	x->buf = malloc(CHUNK * sizeof(*x->buf));
+	x->nodes = malloc(CHUNK * sizeof(*x->nodes));
+	if (!x->backoff || !x->buf || !x->nodes) {
+		ht_exchange_fini(x);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ht_exchange_fini(struct ht_exchange *x)
+{
+	ht_backoff_destroy(x->backoff);
+	free(x->buf);
+	free(x->nodes);
+	x->backoff = NULL;
+	x->buf = NULL;
+	x->nodes = NULL;
+}
+
+void ht_xplan_free(struct ht_xplan *p)
+{
+	free(p->promo);
+	free(p->demo);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Query [s, e) chunk by chunk; fn sees each page and its node (or -errno). */
+typedef int (*page_fn)(void *arg, uintptr_t page, int node); /* nonzero: stop */
+
+static void walk(struct ht_exchange *x, uintptr_t s, uintptr_t e, page_fn fn, void *arg)
+{
+	while (s < e) {
+		size_t n = 0;
+		for (uintptr_t a = s; a < e && n < CHUNK; a += x->page)
+			x->buf[n++] = (void *)a;
+		if (x->act->ops->query(x->act->priv, x->buf, n, x->nodes) < 0)
+			for (size_t i = 0; i < n; i++)
+				x->nodes[i] = -EFAULT;
+		for (size_t i = 0; i < n; i++)
+			if (fn(arg, (uintptr_t)x->buf[i], x->nodes[i]))
+				return;
+		s += n * x->page;
+	}
+}
+
+struct tally { struct ht_exchange *x; uint64_t fast, slow; };
+
+static int tally_fn(void *arg, uintptr_t page, int node)
+{
+	struct tally *t = arg;
+	if (node == t->x->fast)
+		t->fast++;
+	else if (node >= 0)
+		t->slow++;
+	return 0;
+}
+
+void ht_exchange_scan(struct ht_exchange *x, struct ht_ranges *v)
+{
+	uint64_t budget = x->conf->scan_max, done = 0;
+	if (x->scan_cursor >= v->n)
+		x->scan_cursor = 0;
+	for (size_t k = 0; k < v->n && done < budget; k++) {
+		struct ht_range *r = &v->r[x->scan_cursor];
+		struct tally t = { x, 0, 0 };
+		walk(x, r->start, r->end, tally_fn, &t);
+		r->fast_pages = t.fast;
+		r->slow_pages = t.slow;
+		done += r->end - r->start;
+		if (++x->scan_cursor >= v->n)
+			x->scan_cursor = 0;
+	}
+	uint64_t fast = 0, slow = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		fast += v->r[i].fast_pages;
+		slow += v->r[i].slow_pages;
+	}
+	x->st.fast_used = fast * x->page;
+	x->st.slow_used = slow * x->page;
+}
+
+static int push(void ***arr, size_t *n, size_t *cap, void *p)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 1024;
+		void **a = realloc(*arr, c * sizeof(**arr));
+		if (!a)
+			return -ENOMEM;
+		*arr = a;
+		*cap = c;
+	}
+	(*arr)[(*n)++] = p;
+	return 0;
+}
+
+struct collect {
+	struct ht_exchange *x;
+	struct ht_xplan *p;
+	int promo;        /* 1: collect non-fast pages; 0: fast pages */
+	size_t limit;     /* stop when the list has this many */
+	uint64_t epoch;
+};
+
+static int collect_fn(void *arg, uintptr_t page, int node)
+{
+	struct collect *c = arg;
+	struct ht_xplan *p = c->p;
+	if (node < 0)
+		return 0; /* not faulted in yet, or gone */
+	int want = c->promo ? node != c->x->fast : node == c->x->fast;
+	if (!want)
+		return 0;
+	if (ht_backoff_skip(c->x->backoff, page, c->epoch)) {
+		c->x->st.backed_off++;
+		return 0;
+	}
+	if (c->promo ? push(&p->promo, &p->np, &p->cap_p, (void *)page) : push(&p->demo, &p->nd, &p->cap_d, (void *)page))
+		return 1;
+	return (c->promo ? p->np : p->nd) >= c->limit;
+}
+
+int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *order, uint64_t budget,
+		     uint64_t allowance, uint64_t epoch, struct ht_xplan *p)
+{
+	int64_t A = (int64_t)(allowance / x->page);
+	p->np = p->nd = 0;
+	p->budget_pages = (int64_t)(budget / x->page);
+	p->fast_pages = (int64_t)(x->st.fast_used / x->page);
+	int64_t room = p->budget_pages - p->fast_pages;
+	struct collect c = { x, p, 0, 0, epoch };
+
+	/* PIN_SLOW pages on the fast tier go first, whatever the room. */
+	for (size_t k = v->n; k-- > 0 && (int64_t)p->nd < A;) {
+		struct ht_range *r = &v->r[order[k]];
+		if (r->hint != HT_PIN_SLOW || !r->fast_pages)
+			continue;
+		c.promo = 0;
+		c.limit = (size_t)A;
+		walk(x, r->start, r->end, collect_fn, &c);
+	}
+	size_t pinned = p->nd;
+	A -= (int64_t)pinned;
+	room += (int64_t)pinned;
+
+	/* Promotion: slow pages of the hot set, hottest first; pairs must fit in A. */
+	int64_t pmax = room >= A ? A : (A + room) / 2;
+	if (pmax > 0) {
+		c.promo = 1;
+		c.limit = (size_t)pmax;
+		for (size_t k = 0; k < v->n && (int64_t)p->np < pmax; k++) {
+			struct ht_range *r = &v->r[order[k]];
+			if (!r->hot_bytes || r->hint == HT_PIN_SLOW)
+				continue;
+			walk(x, r->start, r->start + r->hot_bytes, collect_fn, &c);
+		}
+	}
+	/* Demotion: fast pages outside the hot set, coldest first, as many as needed. */
+	int64_t need = (int64_t)p->np - room;
+	if (need > A - (int64_t)p->np)
+		need = A - (int64_t)p->np;
+	if (need > 0) {
+		c.promo = 0;
+		c.limit = pinned + (size_t)need;
+		for (size_t k = v->n; k-- > 0 && (int64_t)(p->nd - pinned) < need;) {
+			struct ht_range *r = &v->r[order[k]];
+			if (r->hint == HT_PIN_FAST || r->hint == HT_PIN_SLOW || r->hot_bytes >= r->end - r->start)
+				continue;
+			if (!r->fast_pages)
+				continue;
+			walk(x, r->start + r->hot_bytes, r->end, collect_fn, &c);
+		}
+	}
+	/* Not enough to demote: promote only what fits. */
+	int64_t fit = room + (int64_t)(p->nd - pinned);
+	if ((int64_t)p->np > fit)
+		p->np = fit > 0 ? (size_t)fit : 0;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Move n pages to node; ENOMEM on the call: retry with smaller batches. Returns pages moved. */
+static size_t move_some(struct ht_exchange *x, void **pages, size_t n, int node, uint64_t epoch,
+			struct ht_xstats *d, int *status)
+{
+	size_t moved = 0, i = 0, step = n;
+	while (i < n) {
+		size_t k = n - i < step ? n - i : step;
+		int rc = x->act->ops->move(x->act->priv, pages + i, k, node, status);
+		if (rc == -ENOMEM && k > 1) {
+			step = k / 2;
+			continue;
+		}
+		for (size_t j = 0; j < k; j++) {
+			int s = rc < 0 ? rc : status[j];
+			uintptr_t pg = (uintptr_t)pages[i + j];
+			if (s == node) {
+				moved++;
+				ht_backoff_ok(x->backoff, pg);
+				continue;
+			}
+			if (s == -ENOENT || s == -EFAULT) {
+				d->fail_enoent++; /* unmapped meanwhile: nothing to retry */
+				continue;
+			}
+			if (s == -EBUSY)
+				d->fail_ebusy++;
+			else if (s == -ENOMEM)
+				d->fail_enomem++;
+			else
+				d->fail_other++;
+			ht_backoff_fail(x->backoff, pg, epoch);
+		}
+		i += k;
+	}
+	return moved;
+}
+
+long ht_exchange_run(struct ht_exchange *x, struct ht_xplan *p, uint64_t epoch, struct ht_xstats *d)
+{
+	size_t batch = x->conf->batch / x->page;
+	if (!batch)
+		batch = 1;
+	int *status = malloc(batch * sizeof(*status));
+	if (!status)
+		return -ENOMEM;
+	uint64_t rate = x->conf->migrate_rate, t0 = now_ns(), bytes = 0;
+	int64_t fast = p->fast_pages;
+	size_t di = 0, pi = 0;
+	long total = 0;
+	while (di < p->nd || pi < p->np) {
+		size_t dn = p->nd - di < batch ? p->nd - di : batch;
+		size_t dm = dn ? move_some(x, p->demo + di, dn, x->slow, epoch, d, status) : 0;
+		di += dn;
+		fast -= (int64_t)dm;
+		d->demoted += dm;
+		int64_t fit = p->budget_pages - fast;
+		size_t pn = p->np - pi < batch ? p->np - pi : batch;
+		if ((int64_t)pn > fit)
+			pn = fit > 0 ? (size_t)fit : 0;
+		size_t pm = pn ? move_some(x, p->promo + pi, pn, x->fast, epoch, d, status) : 0;
+		pi += pn;
+		fast += (int64_t)pm;
+		d->promoted += pm;
+		total += (long)(dm + pm);
+		bytes += (dm + pm) * x->page;
+		if (!dn && !pn)
+			break; /* nothing left that fits */
+		if (x->paced && rate) { /* hold the rate: sleep off what we ran ahead */
+			uint64_t due = t0 + bytes * 1000000000ull / rate, t = now_ns();
+			if (due > t) {
+				struct timespec ts = { (time_t)((due - t) / 1000000000ull), (long)((due - t) % 1000000000ull) };
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	d->bytes_moved += bytes;
+	free(status);
+	return total;
+}
+
+void ht_exchange_locate(struct ht_exchange *x, const uintptr_t *addrs, size_t n, uint64_t *fast, uint64_t *located)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < CHUNK; i++)
+		if (addrs[i])
+			x->buf[k++] = (void *)(addrs[i] & ~(uintptr_t)(x->page - 1));
+	if (!k || x->act->ops->query(x->act->priv, x->buf, k, x->nodes) < 0)
+		return;
+	for (size_t i = 0; i < k; i++) {
+		if (x->nodes[i] < 0)
+			continue;
+		(*located)++;
+		*fast += x->nodes[i] == x->fast;
+	}
+}
+
+void ht_exchange_policy(struct ht_exchange *x, struct ht_ranges *v, int full)
+{
+	if (!x->conf->set_policy || !x->act->ops->set_policy)
+		return;
+	for (size_t i = 0; i < v->n; i++) {
+		struct ht_range *r = &v->r[i];
+		uint64_t len = r->end - r->start;
+		int want;
+		if (r->hint == HT_PIN_FAST || r->hot_bytes == len)
+			want = x->fast;
+		else if (r->hint == HT_PIN_SLOW || r->hint == HT_COLD)
+			want = x->slow;
+		else if (r->hot_bytes == 0)
+			want = full ? x->slow : -1; /* first touch stays local while fast has room */
+		else
+			continue; /* partly hot: leave it */
+		if (r->policy == want)
+			continue;
+		if (x->act->ops->set_policy(x->act->priv, r->start, len, want) == 0)
+			r->policy = (int16_t)want;
+	}
+}

@@ -1,0 +1,169 @@
+/* classifier.c - decay, split, merge, rank, hot set. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* qsort_r */
+#endif
+#include "classifier.h"
+#include "hypertier.h"
+#include <stdlib.h>
+
+void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page)
+{
+	p->decay = c->decay / 100.0;
+	p->split_min = (double)c->split_tau * (nr_cpus > 0 ? nr_cpus : 1);
+	p->split_ratio = 1.0 + c->split_ratio / 100.0;
+	p->merge_ratio = c->merge_ratio / 100.0;
+	p->min_range = c->min_range < page ? page : c->min_range;
+	p->page = page;
+	p->max_ranges = (size_t)c->max_ranges;
+	p->holdback = (uint32_t)c->split_holdback;
+}
+
+void ht_classify_decay(struct ht_ranges *v, const struct ht_classify_params *p)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		struct ht_range *r = &v->r[i];
+		r->count = r->count * p->decay + (double)r->hits;
+		if (r->count < 1e-9)
+			r->count = 0;
+		if (r->holdback)
+			r->holdback--;
+	}
+}
+
+static int adjacent(const struct ht_range *a, const struct ht_range *b) { return a->end == b->start; }
+
+/* Density of the lower contiguous neighbour, or -1 when it has none. */
+static double lower_neighbour(const struct ht_ranges *v, size_t i)
+{
+	double d = -1;
+	if (i > 0 && adjacent(&v->r[i - 1], &v->r[i]))
+		d = ht_range_density(&v->r[i - 1]);
+	if (i + 1 < v->n && adjacent(&v->r[i], &v->r[i + 1])) {
+		double e = ht_range_density(&v->r[i + 1]);
+		if (d < 0 || e < d)
+			d = e;
+	}
+	return d;
+}
+
+size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p, uint64_t epoch)
+{
+	size_t splits = 0;
+	for (size_t i = 0; i < v->n && v->n < p->max_ranges; i++) {
+		struct ht_range *r = &v->r[i];
+		uint64_t len = r->end - r->start;
+		if (r->holdback || r->count < p->split_min || len < 2 * p->min_range)
+			continue;
+		double nb = lower_neighbour(v, i);
+		if (nb >= 0 && ht_range_density(r) <= p->split_ratio * nb)
+			continue;
+		uintptr_t mid = r->start + (len / 2) / p->page * p->page;
+		struct ht_range right = *r;
+		right.start = mid;
+		right.count = r->count / 2;
+		right.hits = r->hits / 2;
+		right.born = epoch;
+		right.holdback = p->holdback;
+		right.fast_pages = r->fast_pages / 2;
+		right.slow_pages = r->slow_pages / 2;
+		right.hot_bytes = r->hot_bytes > mid - r->start ? r->hot_bytes - (mid - r->start) : 0;
+		if (ht_ranges_insert(v, i + 1, &right) < 0)
+			break;
+		r = &v->r[i]; /* insert may move the array */
+		r->end = mid;
+		r->count /= 2;
+		r->hits -= right.hits;
+		r->born = epoch;
+		r->holdback = p->holdback;
+		r->fast_pages -= right.fast_pages;
+		r->slow_pages -= right.slow_pages;
+		if (r->hot_bytes > mid - r->start)
+			r->hot_bytes = mid - r->start;
+		splits++;
+		i++; /* children wait out their holdback */
+	}
+	return splits;
+}
+
+static int alike(const struct ht_range *a, const struct ht_range *b, double ratio)
+{
+	double da = ht_range_density(a), db = ht_range_density(b);
+	double hi = da > db ? da : db;
+	return hi <= 0 || (da > db ? da - db : db - da) <= ratio * hi;
+}
+
+size_t ht_classify_merge(struct ht_ranges *v, const struct ht_classify_params *p)
+{
+	size_t merges = 0;
+	for (size_t i = 0; i + 1 < v->n;) {
+		struct ht_range *a = &v->r[i], *b = &v->r[i + 1];
+		int cold = !a->hot_bytes && !b->hot_bytes && a->count < p->split_min && b->count < p->split_min;
+		if (!adjacent(a, b) || !cold || a->holdback || b->holdback || a->hint != b->hint ||
+		    a->origin != b->origin || !alike(a, b, p->merge_ratio)) {
+			i++;
+			continue;
+		}
+		a->end = b->end;
+		a->count += b->count;
+		a->hits += b->hits;
+		if (b->born < a->born)
+			a->born = b->born;
+		a->fast_pages += b->fast_pages;
+		a->slow_pages += b->slow_pages;
+		if (a->policy != b->policy)
+			a->policy = -2;
+		ht_ranges_erase(v, i + 1);
+		merges++; /* stay on i: a chain of alike ranges folds into one */
+	}
+	return merges;
+}
+
+static int hint_class(int hint)
+{
+	switch (hint) {
+	case HT_PIN_FAST: return 0;
+	case HT_HOT: return 1;
+	case HT_COLD: return 3;
+	case HT_PIN_SLOW: return 4;
+	default: return 2;
+	}
+}
+
+static int cmp_rank(const void *x, const void *y, void *arg)
+{
+	const struct ht_ranges *v = arg;
+	const struct ht_range *a = &v->r[*(const size_t *)x], *b = &v->r[*(const size_t *)y];
+	int ca = hint_class(a->hint), cb = hint_class(b->hint);
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	double da = ht_range_density(a), db = ht_range_density(b);
+	if (da != db)
+		return da > db ? -1 : 1;
+	if (a->born != b->born)
+		return a->born < b->born ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+void ht_classify_rank(const struct ht_ranges *v, size_t *order)
+{
+	for (size_t i = 0; i < v->n; i++)
+		order[i] = i;
+	qsort_r(order, v->n, sizeof(*order), cmp_rank, (void *)v);
+}
+
+uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page)
+{
+	uint64_t used = 0;
+	for (size_t k = 0; k < v->n; k++) {
+		struct ht_range *r = &v->r[order[k]];
+		int c = hint_class(r->hint);
+		uint64_t len = r->end - r->start;
+		r->hot_bytes = 0;
+		if (c >= 3 || (c == 2 && r->count <= 0) || used >= budget)
+			continue;
+		uint64_t take = budget - used < len ? (budget - used) / page * page : len;
+		r->hot_bytes = take;
+		used += take;
+	}
+	return used;
+}

@@ -1,0 +1,41 @@
+/*
+ * classifier.h - adaptive ranges (in the spirit of Demeter/DAMON): each
+ * epoch decay the counts, split ranges that are significant and clearly
+ * hotter than a neighbour, merge adjacent cold alike ranges, then rank by
+ * density and walk hottest-first until the fast-tier budget is full.
+ */
+#ifndef HT_CLASSIFIER_H
+#define HT_CLASSIFIER_H
+#include "range.h"
+#include "../core/conf.h"
+
+struct ht_classify_params {
+	double decay;          /* fraction kept per epoch (conf->decay / 100) */
+	double split_min;      /* count needed to split: split_tau * nr_cpus */
+	double split_ratio;    /* density must exceed the lower neighbour's by this factor */
+	double merge_ratio;    /* densities this close (relative) are alike */
+	uint64_t min_range;    /* bytes; a range splits only into halves at least this big */
+	uint64_t page;         /* split points are page aligned */
+	size_t max_ranges;
+	uint32_t holdback;     /* epochs a fresh child waits before splitting again */
+};
+
+void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page);
+/* count = count * decay + hits; holdback counts down. */
+void ht_classify_decay(struct ht_ranges *v, const struct ht_classify_params *p);
+/* Returns how many ranges were split (each split adds one range). */
+size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p, uint64_t epoch);
+/* Returns how many merges were done. Hot ranges and fresh children never merge. */
+size_t ht_classify_merge(struct ht_ranges *v, const struct ht_classify_params *p);
+/*
+ * order[] (v->n entries) = indices hottest first: PIN_FAST, HOT, then AUTO by
+ * density (older first on ties), then COLD, then PIN_SLOW.
+ */
+void ht_classify_rank(const struct ht_ranges *v, size_t *order);
+/*
+ * Mark the hot set: walk order until budget bytes are used (the last range
+ * partially: its first bytes). AUTO ranges without samples, COLD and
+ * PIN_SLOW are never hot. Sets every hot_bytes; returns the hot-set size.
+ */
+uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page);
+#endif

@@ -1,0 +1,42 @@
+/*
+ * counter.h - lock-free sample counting for the sampler thread.
+ *
+ * The control side publishes an immutable snapshot of the range bounds with
+ * one atomic hit counter per range. Ingest finds the range by binary search
+ * and adds 1 with a relaxed atomic: no lock, no allocation, no syscall.
+ * Snapshots are replaced RCU-style: publish, flip the reader generation,
+ * wait until the old generation's readers (bounded: one ingest batch) are
+ * gone, then harvest the old counters and free.
+ */
+#ifndef HT_COUNTER_H
+#define HT_COUNTER_H
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "range.h"
+
+#define HT_RECENT 256 /* recent sample addresses kept for the hit-ratio estimate (a buffer size, not a policy) */
+
+struct ht_snap {
+	size_t n;
+	uintptr_t *start, *end;
+	_Atomic uint64_t *hits;
+};
+
+struct ht_counter {
+	_Atomic(struct ht_snap *) snap;
+	_Atomic uint64_t gen;
+	_Atomic uint64_t readers[2];
+	_Atomic uint64_t samples, unmanaged;
+	_Atomic uint64_t recent_pos;
+	_Atomic uint64_t recent[HT_RECENT];
+};
+
+/* Count n sample addresses (stride bytes apart, e.g. inside struct ht_sample). */
+void ht_counter_ingest(struct ht_counter *c, const void *addrs, size_t stride, size_t n);
+/* Move the hits of the live snapshot into v->r[i].hits (v mirrors the snapshot). */
+void ht_counter_harvest(struct ht_counter *c, struct ht_ranges *v);
+/* Build a snapshot of v and make it live; old hits are harvested into v by address. 0 or -ENOMEM. */
+int ht_counter_publish(struct ht_counter *c, struct ht_ranges *v);
+void ht_counter_fini(struct ht_counter *c);
+#endif

@@ -1,0 +1,41 @@
+/*
+ * range.h - one classifier range and the growable sorted array of them.
+ * The array is owned by the engine's control side (epoch thread, add/remove
+ * calls, under the engine mutex); the sampler only sees the lock-free
+ * counting snapshot built from it (ranges/counter.h).
+ */
+#ifndef HT_RANGE_H
+#define HT_RANGE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct ht_range {
+	uintptr_t start, end;   /* page aligned, [start, end) */
+	double count;           /* decayed sample count */
+	uint64_t hits;          /* raw samples of the last epoch */
+	uint64_t born;          /* epoch of creation (age tie-break) */
+	uint64_t hot_bytes;     /* bytes from start inside the hot set (0: cold) */
+	uint64_t fast_pages, slow_pages; /* placement at the last query */
+	uint32_t holdback;      /* epochs left before it may split again */
+	int8_t hint;            /* enum ht_hint */
+	int8_t origin;          /* enum ht_origin */
+	int16_t policy;         /* node of the last set_policy, -1 default, -2 never set */
+};
+
+struct ht_ranges {
+	struct ht_range *r;
+	size_t n, cap;
+};
+
+static inline double ht_range_density(const struct ht_range *r)
+{
+	return r->count / (double)(r->end - r->start);
+}
+
+/* Index of the range containing addr, or -1. */
+long ht_ranges_find(const struct ht_ranges *v, uintptr_t addr);
+/* Insert an empty range at position i. 0 or -ENOMEM. */
+int ht_ranges_insert(struct ht_ranges *v, size_t i, const struct ht_range *r);
+void ht_ranges_erase(struct ht_ranges *v, size_t i);
+void ht_ranges_free(struct ht_ranges *v);
+#endif
