@@ -26,6 +26,7 @@ X(period_auto,   BOOL, "0",      0, 1, "let the CPU-budget controller step the p
 X(cpu_budget,    PCT,  "1",      0.01, 100, "sampler CPU budget, percent of one core")
 X(period_min,    U64,  "1009",   1, 100000007, "lowest period the controller may use")
 X(period_max,    U64,  "100003", 1, 100000007, "highest period the controller may use")
+X(budget_window, DUR,  "1s",     10000, 3600000000, "CPU-budget controller window: at most one period step per window")
 X(record,        STR,  "",       0, 0, "write samples and the range map to this trace file")
 X(replay,        STR,  "",       0, 0, "read samples from this trace file (sample=replay)")
 /* ranges and classifier */
@@ -50,6 +51,8 @@ X(set_policy,    BOOL, "1",      0, 1, "mbind hot/cold ranges so future pages la
 X(place,         ENUM, "fast_first", 0, 0, "fast_first|slow|fast|none: tier of new extents")
 X(site_threshold,SIZE, "1M",     0, 0, "allocations at least this big record their call site (0: off)")
 X(site_depth,    U64,  "6",      1, 32, "call-stack frames hashed per site")
+X(site_hot,      PCT,  "75",     0, 100, "a site whose ranges rank at least this hot (percent) is born on the fast tier")
+X(site_cold,     PCT,  "25",     0, 100, "a site whose ranges rank at most this hot (percent) is born on the slow tier")
 /* stats */
 X(stats,         BOOL, "1",      0, 1, "publish a shared-memory stats file for htstat")
 X(stats_dir,     STR,  "",       0, 0, "stats file directory (default /run/hypertier, else /tmp/hypertier)")

@@ -15,4 +15,15 @@ void ht_runtime_init(void);
 void ht_runtime_fini(void);
 /* The live runtime, or NULL when off (one node, bad config, enable=0). */
 struct ht_runtime *ht_rt(void);
+
+/* For the public API (core/api.c): borrow the live runtime (starting it on
+ * first use), NULL when off; shutdown waits until it is put back. */
+struct ht_runtime *ht_rt_get(void);
+void ht_rt_put(struct ht_runtime *r);
+struct ht_engine *ht_rt_engine(struct ht_runtime *r);
+struct ht_alloc *ht_rt_alloc(struct ht_runtime *r);
+const struct ht_conf *ht_rt_conf(struct ht_runtime *r);
+/* Engine + sampler + allocator numbers (r NULL: the "off" answer). */
+struct ht_stats;
+void ht_rt_fill_stats(struct ht_runtime *r, struct ht_stats *st);
 #endif

@@ -1,0 +1,303 @@
+/*
+ * site.c - allocation sites: big allocations remember the call stack that
+ * made them (libunwind local unwinding, hashed), the runtime thread measures
+ * how hot their ranges became (the engine's density rank), and a site with
+ * a hot or cold history gets its next allocations on that tier at birth.
+ *
+ * Hooked through jemalloc's allocation hooks, which run outside jemalloc's
+ * locks (and never recurse): the hook unwinds, looks the site up in a
+ * lock-free table and, for a learned site, mbinds the new block.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+#include <dlfcn.h>
+#include <link.h>
+#include <stdio.h>
+#include <string.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+/*
+ * jemalloc 5.3's experimental.hooks.install argument (internal/hook.h; it
+ * is not in the public header). ht_site_install checks the version first.
+ */
+enum je_hook_alloc { JH_MALLOC, JH_POSIX_MEMALIGN, JH_ALIGNED_ALLOC, JH_CALLOC, JH_MEMALIGN,
+		     JH_VALLOC, JH_MALLOCX, JH_REALLOC, JH_RALLOCX };
+struct je_hooks {
+	void (*alloc_hook)(void *extra, int type, void *result, uintptr_t result_raw, uintptr_t args[3]);
+	void (*dalloc_hook)(void *extra, int type, void *address, uintptr_t args[3]);
+	void (*expand_hook)(void *extra, int type, void *address, size_t old_usize, size_t new_usize,
+			    uintptr_t result_raw, uintptr_t args[4]);
+	void *extra;
+};
+
+#define FP 1000000.0 /* fixed point for heat in atomics */
+#define LIVE_PROBES 64
+
+static size_t req_size(int type, uintptr_t result_raw, const uintptr_t *args)
+{
+	switch (type) {
+	case JH_MALLOC: case JH_VALLOC: case JH_MALLOCX: return args[0];
+	case JH_CALLOC: return args[0] * args[1];
+	case JH_POSIX_MEMALIGN: return result_raw == 0 ? args[2] : 0;
+	case JH_ALIGNED_ALLOC: case JH_MEMALIGN: case JH_REALLOC: case JH_RALLOCX: return args[1];
+	default: return 0;
+	}
+}
+
+static uint64_t stack_hash(struct ht_alloc *a, uintptr_t *ips, int *nip)
+{
+	void *buf[HT_SITE_MAXDEPTH + 24];
+	int depth = (int)a->conf->site_depth;
+	int n = unw_backtrace(buf, depth + 24);
+	uint64_t h = 1469598103934665603ull;
+	int k = 0;
+	for (int i = 0; i < n && k < depth; i++) {
+		uintptr_t ip = (uintptr_t)buf[i];
+		if (ip >= a->self_lo && ip < a->self_hi)
+			continue; /* jemalloc and us */
+		ips[k++] = ip;
+		for (int b = 0; b < 8; b++) {
+			h ^= (ip >> (8 * b)) & 0xff;
+			h *= 1099511628211ull;
+		}
+	}
+	*nip = k;
+	return h ? h : 1;
+}
+
+static int site_get(struct ht_alloc *a, uint64_t h, const uintptr_t *ips, int nip)
+{
+	for (int i = 0; i < HT_SITES; i++) {
+		int s = (int)((h + i) % HT_SITES);
+		struct ht_site *st = &a->sites[s];
+		uint64_t cur = atomic_load_explicit(&st->hash, memory_order_acquire);
+		if (cur == h)
+			return s;
+		if (cur == 0) {
+			uint64_t zero = 0;
+			if (atomic_compare_exchange_strong(&st->hash, &zero, h)) {
+				memcpy(st->ip, ips, nip * sizeof(*ips));
+				st->nip = nip;
+				st->heat = -1;
+				atomic_store_explicit(&st->ready, 1, memory_order_release);
+				return s;
+			}
+			if (zero == h)
+				return s;
+		}
+	}
+	return -1;
+}
+
+static size_t live_idx(uintptr_t addr) { return (size_t)(((addr >> 12) * 0x9E3779B97F4A7C15ull) >> 51) % HT_LIVE; }
+
+static void live_insert(struct ht_alloc *a, uintptr_t addr, size_t size, int site)
+{
+	size_t i = live_idx(addr);
+	for (int p = 0; p < LIVE_PROBES; p++, i = (i + 1) % HT_LIVE) {
+		struct ht_live *l = &a->live_tab[i];
+		uintptr_t cur = atomic_load(&l->addr);
+		if (cur > 1)
+			continue;
+		if (!atomic_compare_exchange_strong(&l->addr, &cur, 2))
+			continue;
+		l->size = size;
+		l->site = site;
+		l->born_ns = ht_alloc_now_ns();
+		atomic_store(&l->heat_fp, 0);
+		atomic_store(&l->nobs, 0);
+		atomic_store_explicit(&l->addr, addr, memory_order_release);
+		return;
+	}
+	atomic_fetch_add(&a->sites_dropped, 1);
+}
+
+static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, uintptr_t args[3])
+{
+	struct ht_alloc *a = extra;
+	size_t size = req_size(type, result_raw, args);
+	if (!result || size < a->conf->site_threshold || !atomic_load_explicit(&a->live, memory_order_relaxed))
+		return;
+	uintptr_t ips[HT_SITE_MAXDEPTH];
+	int nip;
+	uint64_t h = stack_hash(a, ips, &nip);
+	int s = site_get(a, h, ips, nip);
+	if (s < 0) {
+		atomic_fetch_add(&a->sites_dropped, 1);
+		return;
+	}
+	struct ht_site *st = &a->sites[s];
+	atomic_fetch_add(&st->allocs, 1);
+	atomic_fetch_add(&st->live_bytes, size);
+	live_insert(a, (uintptr_t)result, size, s);
+	int tier = atomic_load_explicit(&st->tier, memory_order_relaxed);
+	if (tier < 0)
+		return;
+	/* Learned site: bind the whole pages of the block to its tier, moving any reused ones. */
+	size_t page = 4096;
+	uintptr_t lo = ((uintptr_t)result + page - 1) & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)result + size) & ~(page - 1);
+	if (hi > lo && ht_alloc_bind((void *)lo, hi - lo, a->node[tier], 1) == 0)
+		atomic_fetch_add(&a->births_placed[tier], 1);
+}
+
+static void on_dalloc(void *extra, int type, void *address, uintptr_t args[3])
+{
+	struct ht_alloc *a = extra;
+	if (!address)
+		return;
+	size_t i = live_idx((uintptr_t)address);
+	for (int p = 0; p < LIVE_PROBES; p++, i = (i + 1) % HT_LIVE) {
+		struct ht_live *l = &a->live_tab[i];
+		uintptr_t cur = atomic_load_explicit(&l->addr, memory_order_acquire);
+		if (cur == 0)
+			return;
+		if (cur != (uintptr_t)address)
+			continue;
+		struct ht_site *st = &a->sites[l->site];
+		if (atomic_load(&l->nobs)) {
+			atomic_fetch_add(&st->hist_heat_fp, atomic_load(&l->heat_fp));
+			atomic_fetch_add(&st->hist_n, 1);
+		}
+		atomic_fetch_sub(&st->live_bytes, l->size);
+		atomic_store_explicit(&l->addr, 1, memory_order_release);
+		return;
+	}
+}
+
+struct self_range { uintptr_t base, lo, hi; };
+
+static int find_self(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	struct self_range *r = arg;
+	if (info->dlpi_addr != r->base)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (!r->lo || lo < r->lo) r->lo = lo;
+		if (hi > r->hi) r->hi = hi;
+	}
+	return 1;
+}
+
+int ht_site_install(struct ht_alloc *a, char *why, size_t whylen)
+{
+	const char *ver = NULL;
+	size_t sz = sizeof(ver);
+	if (mallctl("version", &ver, &sz, NULL, 0) || strncmp(ver, "5.3.", 4)) {
+		snprintf(why, whylen, "allocation sites need jemalloc 5.3 hooks (have %s)", ver ? ver : "?");
+		return -1;
+	}
+	Dl_info self;
+	struct self_range r = { 0, 0, 0 };
+	if (dladdr((void *)ht_site_install, &self))
+		r.base = (uintptr_t)self.dli_fbase;
+	/* for a DSO dli_fbase equals the load bias dl_iterate_phdr reports */
+	dl_iterate_phdr(find_self, &r);
+	a->self_lo = r.lo;
+	a->self_hi = r.hi;
+	struct je_hooks hk = { on_alloc, on_dalloc, NULL, a };
+	sz = sizeof(a->site_hook);
+	if (mallctl("experimental.hooks.install", &a->site_hook, &sz, &hk, sizeof(hk))) {
+		snprintf(why, whylen, "jemalloc experimental.hooks.install failed");
+		a->site_hook = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void ht_site_remove(struct ht_alloc *a)
+{
+	if (a->site_hook && !mallctl("experimental.hooks.remove", NULL, NULL, &a->site_hook, sizeof(a->site_hook)))
+		a->site_hook = NULL;
+}
+
+void ht_alloc_learn(struct ht_alloc *a, ht_heat_fn heat, void *arg, uint64_t now_ns, uint64_t min_age_ns, int sampling)
+{
+	memset(a->tmp_sum, 0, sizeof(a->tmp_sum));
+	memset(a->tmp_n, 0, sizeof(a->tmp_n));
+	for (size_t i = 0; i < HT_LIVE; i++) {
+		struct ht_live *l = &a->live_tab[i];
+		uintptr_t addr = atomic_load_explicit(&l->addr, memory_order_acquire);
+		if (addr <= 2 || now_ns - l->born_ns < min_age_ns)
+			continue;
+		if (sampling && heat) {
+			double h = heat(arg, addr, l->size);
+			atomic_store(&l->heat_fp, (uint32_t)(h < 0 ? 0 : h > 1 ? FP : h * FP));
+			atomic_fetch_add(&l->nobs, 1);
+		}
+		if (atomic_load(&l->nobs)) {
+			a->tmp_sum[l->site] += atomic_load(&l->heat_fp) / FP;
+			a->tmp_n[l->site]++;
+		}
+	}
+	for (int s = 0; s < HT_SITES; s++) {
+		struct ht_site *st = &a->sites[s];
+		if (!atomic_load(&st->ready))
+			continue;
+		uint64_t n = atomic_load(&st->hist_n) + a->tmp_n[s];
+		if (!n)
+			continue;
+		double score = (atomic_load(&st->hist_heat_fp) / FP + a->tmp_sum[s]) / n;
+		st->heat = score;
+		st->nobs = (int)n;
+		int tier = score * 100 >= a->conf->site_hot ? HT_TIER_FAST
+			 : score * 100 <= a->conf->site_cold ? HT_TIER_SLOW : -1;
+		atomic_store(&st->tier, tier);
+	}
+}
+
+void ht_alloc_resolve_sites(struct ht_alloc *a)
+{
+	for (int s = 0; s < HT_SITES; s++) {
+		struct ht_site *st = &a->sites[s];
+		if (!atomic_load_explicit(&st->ready, memory_order_acquire) || st->name[0])
+			continue;
+		if (!st->nip) {
+			snprintf(st->name, sizeof(st->name), "?");
+			continue;
+		}
+		Dl_info di;
+		uintptr_t ip = st->ip[0];
+		if (dladdr((void *)ip, &di) && di.dli_sname)
+			snprintf(st->name, sizeof(st->name), "%s+0x%lx", di.dli_sname, (unsigned long)(ip - (uintptr_t)di.dli_saddr));
+		else if (dladdr((void *)ip, &di) && di.dli_fname)
+			snprintf(st->name, sizeof(st->name), "%s+0x%lx", strrchr(di.dli_fname, '/') ? strrchr(di.dli_fname, '/') + 1 : di.dli_fname,
+				 (unsigned long)(ip - (uintptr_t)di.dli_fbase));
+		else
+			snprintf(st->name, sizeof(st->name), "0x%lx", (unsigned long)ip);
+	}
+}
+
+size_t ht_alloc_top_sites(struct ht_alloc *a, struct ht_site_info *out, size_t max)
+{
+	size_t n = 0;
+	for (int s = 0; s < HT_SITES; s++) {
+		struct ht_site *st = &a->sites[s];
+		if (!atomic_load_explicit(&st->ready, memory_order_acquire))
+			continue;
+		struct ht_site_info in = {
+			.hash = atomic_load(&st->hash), .allocs = atomic_load(&st->allocs),
+			.live_bytes = atomic_load(&st->live_bytes), .heat = st->heat,
+			.tier = atomic_load(&st->tier), .nobs = st->nobs,
+		};
+		snprintf(in.name, sizeof(in.name), "%s", st->name);
+		/* insertion into a small sorted array: by live bytes, then allocations */
+		size_t pos = n;
+		while (pos > 0 && (out[pos - 1].live_bytes < in.live_bytes ||
+				   (out[pos - 1].live_bytes == in.live_bytes && out[pos - 1].allocs < in.allocs)))
+			pos--;
+		if (pos >= max)
+			continue;
+		size_t last = n < max ? n : max - 1;
+		memmove(&out[pos + 1], &out[pos], (last - pos) * sizeof(*out));
+		out[pos] = in;
+		if (n < max)
+			n++;
+	}
+	return n;
+}

@@ -1,0 +1,301 @@
+/* statsfile.c - seqlock-published stats snapshot in a 0600 shared file. */
+#define _GNU_SOURCE
+#include "statsfile.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct sf_file {
+	uint32_t magic, version, size, pad;
+	int32_t pid, uid;
+	uint64_t start_ticks;      /* /proc/<pid>/stat starttime: tells a reused pid apart */
+	_Atomic uint64_t seq;      /* odd while the writer is in the middle */
+	struct ht_sf_data d;
+};
+
+struct ht_statsfile {
+	int fd;
+	struct sf_file *map;
+	char path[320];
+};
+
+static const char *const default_dirs[] = { "/run/hypertier", "/tmp/hypertier" };
+
+static uint64_t start_ticks(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* comm may hold spaces */
+	if (!p)
+		return 0;
+	/* after ')': field 3 (state) ... field 22 (starttime) */
+	unsigned long long v = 0;
+	int field = 2;
+	for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "))
+		if (++field == 22) {
+			v = strtoull(tok, NULL, 10);
+			break;
+		}
+	return v;
+}
+
+/*
+ * A directory we may create files in: ours, or a sticky one (others cannot
+ * remove our file; the reader checks that the file's owner runs the pid).
+ */
+static int dir_ok(const char *dir)
+{
+	struct stat st;
+	if (mkdir(dir, 01777) == 0)
+		chmod(dir, 01777); /* umask trimmed it: every user shares the directory */
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	return st.st_uid == getuid() || (st.st_mode & S_ISVTX);
+}
+
+static struct ht_statsfile *create_in(const char *dir, int pid, char *why, size_t whylen)
+{
+	struct ht_statsfile *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	snprintf(f->path, sizeof(f->path), "%s/%d.stats", dir, pid);
+	for (int tries = 0; tries < 2; tries++) {
+		f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f->fd >= 0 || errno != EEXIST)
+			break;
+		/* left over by an earlier image of this pid (exec) or a dead process of ours */
+		struct stat st;
+		if (lstat(f->path, &st) || !S_ISREG(st.st_mode) || st.st_uid != getuid() || unlink(f->path))
+			break;
+	}
+	if (f->fd < 0) {
+		snprintf(why, whylen, "%s: %s", f->path, strerror(errno));
+		free(f);
+		return NULL;
+	}
+	if (ftruncate(f->fd, sizeof(struct sf_file)) ||
+	    (f->map = mmap(NULL, sizeof(struct sf_file), PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0)) == MAP_FAILED) {
+		snprintf(why, whylen, "%s: %s", f->path, strerror(errno));
+		unlink(f->path);
+		close(f->fd);
+		free(f);
+		return NULL;
+	}
+	f->map->magic = HT_SF_MAGIC;
+	f->map->version = HT_SF_VERSION;
+	f->map->size = sizeof(struct sf_file);
+	f->map->pid = pid;
+	f->map->uid = (int32_t)getuid();
+	f->map->start_ticks = start_ticks(pid);
+	return f;
+}
+
+struct ht_statsfile *ht_statsfile_create(const char *dir, int pid, char *why, size_t whylen)
+{
+	if (dir && *dir)
+		return dir_ok(dir) ? create_in(dir, pid, why, whylen)
+				   : (snprintf(why, whylen, "stats_dir=%s: not a usable directory", dir), NULL);
+	snprintf(why, whylen, "no usable stats directory (/run/hypertier, /tmp/hypertier)");
+	for (size_t i = 0; i < sizeof(default_dirs) / sizeof(*default_dirs); i++) {
+		if (!dir_ok(default_dirs[i]))
+			continue;
+		struct ht_statsfile *f = create_in(default_dirs[i], pid, why, whylen);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+void ht_statsfile_publish(struct ht_statsfile *f, const struct ht_sf_data *d)
+{
+	uint64_t s = atomic_load_explicit(&f->map->seq, memory_order_relaxed);
+	atomic_store_explicit(&f->map->seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&f->map->d, d, sizeof(*d));
+	atomic_store_explicit(&f->map->seq, s + 2, memory_order_release);
+}
+
+const char *ht_statsfile_path(const struct ht_statsfile *f) { return f->path; }
+
+void ht_statsfile_close(struct ht_statsfile *f, int unlink_it)
+{
+	if (!f)
+		return;
+	if (unlink_it)
+		unlink(f->path);
+	munmap(f->map, sizeof(struct sf_file));
+	close(f->fd);
+	free(f);
+}
+
+static struct ht_statsfile *open_in(const char *dir, int pid, char *why, size_t whylen)
+{
+	struct ht_statsfile *f = calloc(1, sizeof(*f));
+	struct stat st, pst;
+	char proc[64];
+	if (!f)
+		return NULL;
+	snprintf(f->path, sizeof(f->path), "%s/%d.stats", dir, pid);
+	f->fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (f->fd < 0) {
+		snprintf(why, whylen, "%s: %s", f->path, strerror(errno));
+		goto fail;
+	}
+	snprintf(proc, sizeof(proc), "/proc/%d", pid);
+	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct sf_file)) {
+		snprintf(why, whylen, "%s: not a stats file", f->path);
+		goto fail;
+	}
+	if (stat(proc, &pst)) {
+		snprintf(why, whylen, "process %d: %s", pid, strerror(errno));
+		goto fail;
+	}
+	/* The file must belong to the process's owner, and so must the caller (or be root). */
+	if (st.st_uid != pst.st_uid) {
+		snprintf(why, whylen, "%s: owned by uid %u but process %d runs as uid %u: refusing", f->path,
+			 (unsigned)st.st_uid, pid, (unsigned)pst.st_uid);
+		goto fail;
+	}
+	if (getuid() != 0 && getuid() != st.st_uid) {
+		snprintf(why, whylen, "%s: permission denied (owner uid %u)", f->path, (unsigned)st.st_uid);
+		goto fail;
+	}
+	f->map = mmap(NULL, sizeof(struct sf_file), PROT_READ, MAP_SHARED, f->fd, 0);
+	if (f->map == MAP_FAILED) {
+		snprintf(why, whylen, "%s: %s", f->path, strerror(errno));
+		goto fail;
+	}
+	if (f->map->magic != HT_SF_MAGIC || f->map->version != HT_SF_VERSION || f->map->size != sizeof(struct sf_file)) {
+		snprintf(why, whylen, "%s: unknown stats format", f->path);
+		munmap(f->map, sizeof(struct sf_file));
+		goto fail;
+	}
+	if (f->map->pid != pid || f->map->start_ticks != start_ticks(pid)) {
+		snprintf(why, whylen, "%s: stale (left by an earlier process %d)", f->path, pid);
+		munmap(f->map, sizeof(struct sf_file));
+		goto fail;
+	}
+	return f;
+fail:
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+	return NULL;
+}
+
+struct ht_statsfile *ht_statsfile_open(const char *dir, int pid, char *why, size_t whylen)
+{
+	if (dir && *dir)
+		return open_in(dir, pid, why, whylen);
+	char first[256] = "";
+	for (size_t i = 0; i < sizeof(default_dirs) / sizeof(*default_dirs); i++) {
+		struct ht_statsfile *f = open_in(default_dirs[i], pid, why, whylen);
+		if (f)
+			return f;
+		if (errno != ENOENT || !first[0])
+			snprintf(first, sizeof(first), "%s", why);
+	}
+	snprintf(why, whylen, "%s", first);
+	return NULL;
+}
+
+int ht_statsfile_read(struct ht_statsfile *f, struct ht_sf_data *d)
+{
+	for (int tries = 0; tries < 100000; tries++) {
+		uint64_t s1 = atomic_load_explicit(&f->map->seq, memory_order_acquire);
+		if (s1 == 0)
+			return -1;
+		if (s1 & 1) {
+			sched_yield();
+			continue;
+		}
+		memcpy(d, (const void *)&f->map->d, sizeof(*d));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&f->map->seq, memory_order_relaxed) == s1)
+			return 0;
+	}
+	return -1;
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+struct jbuf { char *p; size_t len, n; };
+
+static void jput(struct jbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int m = vsnprintf(b->p + b->n, b->n < b->len ? b->len - b->n : 0, fmt, ap);
+	va_end(ap);
+	if (m > 0)
+		b->n += m;
+}
+
+static void jstr(struct jbuf *b, const char *s)
+{
+	jput(b, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			jput(b, "\\%c", c);
+		else if (c < 0x20)
+			jput(b, "\\u%04x", c);
+		else
+			jput(b, "%c", c);
+	}
+	jput(b, "\"");
+}
+
+size_t ht_sf_json(const struct ht_sf_data *d, int pid, char *buf, size_t len)
+{
+	struct jbuf b = { buf, len, 0 };
+	const struct ht_stats *s = &d->st;
+	jput(&b, "{\"pid\":%d,\"time_ns\":%" PRIu64 ",\"enabled\":%u,\"source\":", pid, d->time_ns, s->enabled);
+	jstr(&b, d->source);
+	jput(&b, ",\"fast_node\":%d,\"slow_node\":%d", s->fast_node, s->slow_node);
+#define U(f) jput(&b, ",\"" #f "\":%" PRIu64, (uint64_t)s->f);
+	U(fast_quota) U(fast_budget) U(fast_used) U(slow_used) U(hot_set_bytes) U(nr_ranges) U(epochs)
+	U(samples) U(samples_lost) U(throttle) U(unthrottle) U(samples_unmanaged) U(sample_period)
+	U(period_changes) U(sampler_cpu_ns) U(pages_promoted) U(pages_demoted) U(bytes_moved)
+	U(fail_enoent) U(fail_ebusy) U(fail_enomem) U(fail_other) U(fast_hit_samples) U(located_samples)
+	U(extents_fast) U(extents_slow)
+#undef U
+	jput(&b, ",\"promote_per_s\":%.3f,\"demote_per_s\":%.3f,\"samples_per_s\":%.3f,\"sampler_cpu_share\":%.6f",
+	     d->promote_per_s, d->demote_per_s, d->samples_per_s, d->sampler_cpu_share);
+	jput(&b, ",\"top_ranges\":[");
+	for (uint32_t i = 0; i < d->nranges && i < HT_SF_TOP; i++) {
+		const struct ht_sf_range *r = &d->ranges[i];
+		jput(&b, "%s{\"start\":%" PRIu64 ",\"len\":%" PRIu64 ",\"density\":%g,\"fast_share\":%g,\"hint\":%d,\"hot\":%d}",
+		     i ? "," : "", r->start, r->len, r->density, r->fast_share, r->hint, r->hot);
+	}
+	jput(&b, "],\"top_sites\":[");
+	for (uint32_t i = 0; i < d->nsites && i < HT_SF_TOP; i++) {
+		const struct ht_sf_site *t = &d->sites[i];
+		jput(&b, "%s{\"hash\":\"%016" PRIx64 "\",\"allocs\":%" PRIu64 ",\"live_bytes\":%" PRIu64
+		     ",\"heat\":%g,\"tier\":%d,\"observations\":%d,\"name\":",
+		     i ? "," : "", t->hash, t->allocs, t->live_bytes, t->heat, t->tier, t->nobs);
+		jstr(&b, t->name);
+		jput(&b, "}");
+	}
+	jput(&b, "]}");
+	if (b.n >= len && len)
+		b.n = len - 1;
+	return b.n;
+}
