@@ -1,0 +1,435 @@
+/* hostctl - per-tier memory quotas for QEMU VMs through a user-space,
+ * per-NUMA-node balloon (see hostctl(8)). A thin command: it attaches to the
+ * VM's QMP socket and to the guest agent's port, does its work and exits;
+ * what must persist lives in a small JSON state file. */
+#include "link.h"
+#include "size.h"
+#include "state.h"
+#include "vm.h"
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct opts {
+	const char *state;
+	int timeout_ms;
+	uint64_t chunk;
+	const char *agent;
+	int fast_node, slow_node;
+	int json, dry_run;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hostctl [--state FILE] [--timeout MS] COMMAND ...\n"
+		"  grant VM [--fast SIZE] [--slow SIZE] [--class guaranteed|burstable|besteffort]\n"
+		"           [--fast-min S] [--fast-max S] [--slow-min S] [--slow-max S] [--name NAME]\n"
+		"           [--agent SOCKET] [--chunk SIZE] [--fast-node N] [--slow-node N]\n"
+		"  status VM [--json]\n"
+		"  rebalance [--fast-capacity S] [--slow-capacity S] [--total-capacity S] [--dry-run]\n"
+		"  forget VM\n"
+		"VM is a QMP socket path or a name from the state file. See hostctl(8).\n");
+}
+
+static int die(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "hostctl: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static const char *sz(uint64_t v, char *b) { return hc_fmt_size(v, b, 32); }
+
+/* Connect to VM and agent. */
+static int attach(const struct opts *o, const char *qmp, struct hc_vm *vm, struct hc_link *l, char *why)
+{
+	struct hc_attach_opts ao = { o->timeout_ms, o->fast_node, o->slow_node, o->agent };
+	if (hc_vm_attach(vm, qmp, &ao, why) < 0)
+		return -1;
+	if (hc_link_open(l, vm->agent_path, o->timeout_ms, why) < 0) {
+		char w[HC_WHY];
+		snprintf(w, sizeof(w), "%s (is hypertier-balloond running in the guest?)", why);
+		memcpy(why, w, HC_WHY);
+		return -1;
+	}
+	return 0;
+}
+
+/* Bring the balloons of v to size - quota. 0 done, 1 partial, -1 error. */
+static int apply(const struct opts *o, struct hc_vmstate *v)
+{
+	struct hc_vm vm;
+	struct hc_link l = { .ch.fd = -1 };
+	char why[HC_WHY], a[32], b[32], c[32];
+	int rc = 0;
+	if (attach(o, v->qmp, &vm, &l, why) < 0) {
+		fprintf(stderr, "hostctl: %s: %s\n", v->name, why);
+		hc_link_close(&l);
+		hc_vm_detach(&vm);
+		return -1;
+	}
+	if (v->agent_pid && (l.pid != v->agent_pid || l.start != v->agent_start))
+		printf("%s: agent restarted (pid %ld -> %ld): its balloons were released; re-applying the quotas\n",
+		       v->name, v->agent_pid, l.pid);
+	v->agent_pid = l.pid;
+	v->agent_start = l.start;
+	for (int t = 0; t < HC_NTIERS && rc >= 0; t++) {
+		struct hc_tierq *q = &v->t[t];
+		struct hc_tier *tr = &vm.tier[t];
+		q->size = tr->size;
+		if (!q->set)
+			continue;
+		if (q->quota > tr->size) {
+			fprintf(stderr, "hostctl: %s: %s quota %s exceeds the tier's size %s\n", v->name,
+				hc_tier_name[t], sz(q->quota, a), sz(tr->size, b));
+			rc = -1;
+			break;
+		}
+		uint64_t target = tr->size - q->quota, cur = l.node[tr->node].balloon;
+		int64_t before = hc_file_backed(tr->fd);
+		if (target > cur) {
+			struct hc_inflate_stats st;
+			int r = hc_link_inflate(&l, tr, target - cur, o->chunk, &st, why);
+			cur += st.bytes;
+			printf("%s: %s (node %d): balloon +%s in %" PRIu64 " rounds, %" PRIu64 " ranges, punched in %.3f s\n",
+			       v->name, hc_tier_name[t], tr->node, sz(st.bytes, a), st.rounds, st.ranges, st.punch_s);
+			if (r) {
+				fprintf(stderr, "hostctl: %s: %s: %s\n", v->name, hc_tier_name[t], why);
+				rc = r < 0 ? -1 : 1;
+			}
+		} else if (target < cur) {
+			uint64_t got = 0;
+			if (hc_link_deflate(&l, tr->node, cur - target, &got, why) < 0) {
+				fprintf(stderr, "hostctl: %s: %s: %s\n", v->name, hc_tier_name[t], why);
+				rc = -1;
+			}
+			cur -= got;
+			printf("%s: %s (node %d): balloon -%s\n", v->name, hc_tier_name[t], tr->node, sz(got, a));
+			if (rc == 0 && cur != target) {
+				fprintf(stderr, "hostctl: %s: %s: agent released only %s\n", v->name, hc_tier_name[t], sz(got, a));
+				rc = 1;
+			}
+		}
+		q->balloon = cur;
+		printf("%s: %s quota %s, balloon %s, host backing %s -> %s\n", v->name, hc_tier_name[t],
+		       sz(q->quota, a), sz(cur, b), sz(before < 0 ? 0 : before, c), sz(hc_file_backed(tr->fd), why));
+	}
+	hc_link_close(&l);
+	hc_vm_detach(&vm);
+	return rc;
+}
+
+static int parse_sz(const char *s, uint64_t *v)
+{
+	if (hc_parse_size(s, v) < 0) {
+		fprintf(stderr, "hostctl: bad size '%s' (use e.g. 512M, 1G)\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static int cmd_grant(struct opts *o, struct hc_state *s, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "fast", 1, 0, 'f' }, { "slow", 1, 0, 's' }, { "class", 1, 0, 'c' },
+		{ "fast-min", 1, 0, 1 }, { "fast-max", 1, 0, 2 }, { "slow-min", 1, 0, 3 }, { "slow-max", 1, 0, 4 },
+		{ "name", 1, 0, 'n' }, { "agent", 1, 0, 'a' }, { "chunk", 1, 0, 'k' },
+		{ "fast-node", 1, 0, 5 }, { "slow-node", 1, 0, 6 }, { 0, 0, 0, 0 }
+	};
+	uint64_t want[HC_NTIERS], mn[HC_NTIERS], mx[HC_NTIERS];
+	int has_want[HC_NTIERS] = { 0 }, has_min[HC_NTIERS] = { 0 }, has_max[HC_NTIERS] = { 0 }, cls = -1, c;
+	const char *name = NULL;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "f:s:c:n:a:k:", lo, NULL)) != -1) {
+		int t = (c == 's' || c == 3 || c == 4) ? HC_SLOW : HC_FAST;
+		switch (c) {
+		case 'f': case 's': if (parse_sz(optarg, &want[t]) < 0) return 2; has_want[t] = 1; break;
+		case 1: case 3: if (parse_sz(optarg, &mn[t]) < 0) return 2; has_min[t] = 1; break;
+		case 2: case 4: if (parse_sz(optarg, &mx[t]) < 0) return 2; has_max[t] = 1; break;
+		case 'c': if ((cls = hc_class_parse(optarg)) < 0) return die("unknown class '%s' (guaranteed|burstable|besteffort)%s", optarg, ""), 2; break;
+		case 'n': name = optarg; break;
+		case 'a': o->agent = optarg; break;
+		case 'k': if (parse_sz(optarg, &o->chunk) < 0 || o->chunk < HC_PAGE) return 2; break;
+		case 5: o->fast_node = atoi(optarg); break;
+		case 6: o->slow_node = atoi(optarg); break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	const char *key = argv[optind];
+	struct hc_vmstate *v = hc_state_find(s, key);
+	if (!v) {
+		struct stat st;
+		if (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode))
+			return die("%s is neither a VM in the state file nor a QMP socket%s", key, "");
+		char nm[64];
+		snprintf(nm, sizeof(nm), "%s", name ? name : base_name(key));
+		char *dot = strrchr(nm, '.');
+		if (!name && dot && !strcmp(dot, ".sock"))
+			*dot = 0;
+		if (hc_state_find(s, nm))
+			return die("a VM named %s already exists; pick another with --name%s", nm, "");
+		if (!(v = hc_state_add(s, nm, key)))
+			return die("out of memory%s%s", "", "");
+	}
+	if (cls >= 0)
+		v->cls = cls;
+	for (int t = 0; t < HC_NTIERS; t++) {
+		struct hc_tierq *q = &v->t[t];
+		if (has_max[t])
+			q->max = mx[t];
+		if (has_min[t])
+			q->min = mn[t];
+		if (has_want[t]) {
+			q->want = want[t];
+			q->set = 1;
+			if (v->cls == HC_GUARANTEED && !has_min[t])
+				q->min = want[t]; /* guaranteed: the grant is the floor */
+		}
+		if (!q->set)
+			continue;
+		char a[32], b[32];
+		if (q->max && q->want > q->max)
+			return die("%s quota above its maximum %s", hc_tier_name[t], sz(q->max, a)), 2;
+		if (q->min > q->want)
+			return die("%s minimum above the quota %s", hc_tier_name[t], sz(q->want, b)), 2;
+		q->quota = q->want;
+	}
+	int rc = apply(o, v);
+	/* Tell the operator when the host tier is now oversubscribed. */
+	char why[HC_WHY];
+	struct hc_state copy = *s;
+	copy.vm = malloc(s->n * sizeof(*copy.vm));
+	if (copy.vm) {
+		memcpy(copy.vm, s->vm, s->n * sizeof(*copy.vm));
+		hc_rebalance(&copy, why);
+		for (size_t i = 0; i < s->n; i++)
+			for (int t = 0; t < HC_NTIERS; t++)
+				if (copy.vm[i].t[t].quota != s->vm[i].t[t].quota) {
+					fprintf(stderr, "hostctl: note: host capacity is oversubscribed; `hostctl rebalance` would lower %s's %s quota\n",
+						s->vm[i].name, hc_tier_name[t]);
+					i = s->n;
+					break;
+				}
+		free(copy.vm);
+	}
+	return rc < 0 ? 1 : rc;
+}
+
+static int cmd_status(struct opts *o, struct hc_state *s, int argc, char **argv)
+{
+	static const struct option lo[] = { { "json", 0, 0, 'j' }, { "agent", 1, 0, 'a' }, { 0, 0, 0, 0 } };
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "ja:", lo, NULL)) != -1) {
+		if (c == 'j')
+			o->json = 1;
+		else if (c == 'a')
+			o->agent = argv[optind - 1];
+		else
+			return usage(stderr), 2;
+	}
+	if (optind != argc - 1)
+		return usage(stderr), 2;
+	const char *key = argv[optind];
+	struct hc_vmstate *v = hc_state_find(s, key), tmp;
+	struct stat st;
+	if (!v && (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode)))
+		return die("%s is neither a VM in the state file nor a QMP socket%s", key, "");
+	if (!v) {
+		memset(&tmp, 0, sizeof(tmp));
+		snprintf(tmp.name, sizeof(tmp.name), "%s", base_name(key));
+		snprintf(tmp.qmp, sizeof(tmp.qmp), "%s", key);
+		tmp.cls = HC_BURSTABLE;
+		v = &tmp;
+	}
+	struct hc_vm vm;
+	struct hc_link l = { .ch.fd = -1 };
+	char why[HC_WHY], health[HC_WHY + 64];
+	struct hc_attach_opts ao = { o->timeout_ms, o->fast_node, o->slow_node, o->agent };
+	if (hc_vm_attach(&vm, v->qmp, &ao, why) < 0) {
+		hc_vm_detach(&vm);
+		return die("%s: %s", v->name, why);
+	}
+	int agent_ok = hc_link_open(&l, vm.agent_path, o->timeout_ms, why) == 0;
+	if (!agent_ok)
+		snprintf(health, sizeof(health), "unreachable: %s", why);
+	else if (v->agent_pid && (l.pid != v->agent_pid || l.start != v->agent_start))
+		snprintf(health, sizeof(health), "restarted (pid %ld -> %ld): balloons released, quotas not enforced; run `hostctl grant %s`",
+			 v->agent_pid, l.pid, v->name);
+	else if (strcmp(l.sysctl, "ok"))
+		snprintf(health, sizeof(health), "degraded: sysctl %s", l.sysctl);
+	else
+		snprintf(health, sizeof(health), "ok");
+	json_object *root = json_object_new_object(), *tiers = json_object_new_object();
+	json_object_object_add(root, "name", json_object_new_string(v->name));
+	json_object_object_add(root, "qmp", json_object_new_string(v->qmp));
+	json_object_object_add(root, "class", json_object_new_string(hc_class_name[v->cls]));
+	json_object *ag = json_object_new_object();
+	json_object_object_add(ag, "health", json_object_new_string(health));
+	json_object_object_add(ag, "pid", json_object_new_int64(agent_ok ? l.pid : 0));
+	json_object_object_add(ag, "sysctl", json_object_new_string(agent_ok ? l.sysctl : ""));
+	json_object_object_add(root, "agent", ag);
+	if (!o->json)
+		printf("VM %s (%s), class %s, agent %s\n%-5s %4s %11s %11s %11s %11s %11s %11s  %s\n", v->name, v->qmp,
+		       hc_class_name[v->cls], health, "tier", "node", "size", "quota", "balloon", "guest-free",
+		       "guest-total", "host-backed", "backend");
+	for (int t = 0; t < HC_NTIERS; t++) {
+		struct hc_tier *tr = &vm.tier[t];
+		const struct hc_node_info *ni = agent_ok ? &l.node[tr->node] : NULL;
+		uint64_t quota = v->t[t].set ? v->t[t].quota : tr->size;
+		int64_t backed = hc_file_backed(tr->fd);
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "node", json_object_new_int(tr->node));
+		json_object_object_add(e, "memdev", json_object_new_string(tr->memdev));
+		json_object_object_add(e, "path", json_object_new_string(tr->path));
+		json_object_object_add(e, "size", json_object_new_int64(tr->size));
+		json_object_object_add(e, "quota", json_object_new_int64(quota));
+		json_object_object_add(e, "granted", json_object_new_boolean(v->t[t].set));
+		json_object_object_add(e, "min", json_object_new_int64(v->t[t].min));
+		json_object_object_add(e, "max", json_object_new_int64(v->t[t].max));
+		json_object_object_add(e, "host_backed", json_object_new_int64(backed));
+		if (ni && ni->present) {
+			json_object_object_add(e, "balloon", json_object_new_int64(ni->balloon));
+			json_object_object_add(e, "guest_free", json_object_new_int64(ni->free));
+			json_object_object_add(e, "guest_total", json_object_new_int64(ni->total));
+		}
+		json_object_object_add(tiers, hc_tier_name[t], e);
+		if (!o->json) {
+			char a[32], b[32], c2[32], d[32], f[32], g[32];
+			printf("%-5s %4d %11s %11s %11s %11s %11s %11s  %s (%s)\n", hc_tier_name[t], tr->node, sz(tr->size, a),
+			       sz(quota, b), ni && ni->present ? sz(ni->balloon, c2) : "?", ni && ni->present ? sz(ni->free, d) : "?",
+			       ni && ni->present ? sz(ni->total, f) : "?", sz(backed < 0 ? 0 : backed, g), tr->memdev, tr->path);
+		}
+	}
+	json_object_object_add(root, "tiers", tiers);
+	if (o->json)
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+	json_object_put(root);
+	hc_link_close(&l);
+	hc_vm_detach(&vm);
+	return agent_ok ? 0 : 1;
+}
+
+static int cmd_rebalance(struct opts *o, struct hc_state *s, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "fast-capacity", 1, 0, 'f' }, { "slow-capacity", 1, 0, 's' }, { "total-capacity", 1, 0, 't' },
+		{ "dry-run", 0, 0, 'n' }, { 0, 0, 0, 0 }
+	};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "f:s:t:n", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': if (parse_sz(optarg, &s->capacity[HC_FAST]) < 0) return 2; break;
+		case 's': if (parse_sz(optarg, &s->capacity[HC_SLOW]) < 0) return 2; break;
+		case 't': if (parse_sz(optarg, &s->total) < 0) return 2; break;
+		case 'n': o->dry_run = 1; break;
+		default: return usage(stderr), 2;
+		}
+	}
+	if (optind != argc)
+		return usage(stderr), 2;
+	uint64_t *old = calloc(s->n * HC_NTIERS + 1, sizeof(*old));
+	if (!old)
+		return die("out of memory%s%s", "", "");
+	for (size_t i = 0; i < s->n; i++)
+		for (int t = 0; t < HC_NTIERS; t++)
+			old[i * HC_NTIERS + t] = s->vm[i].t[t].quota;
+	char why[HC_WHY];
+	uint64_t left = hc_rebalance(s, why);
+	if (left)
+		fprintf(stderr, "hostctl: warning: %s\n", why);
+	int rc = 0;
+	/* Shrink before growing, so that what one VM gives back is free first. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < s->n; i++) {
+			int shrinks = 0, changes = 0;
+			for (int t = 0; t < HC_NTIERS; t++) {
+				uint64_t was = old[i * HC_NTIERS + t], now = s->vm[i].t[t].quota;
+				changes |= was != now;
+				shrinks |= now < was;
+			}
+			if (!changes || (pass == 0) != shrinks)
+				continue;
+			for (int t = 0; t < HC_NTIERS; t++) {
+				char a[32], b[32];
+				if (old[i * HC_NTIERS + t] != s->vm[i].t[t].quota)
+					printf("%s: %s quota %s -> %s (%s)\n", s->vm[i].name, hc_tier_name[t], sz(old[i * HC_NTIERS + t], a),
+					       sz(s->vm[i].t[t].quota, b), hc_class_name[s->vm[i].cls]);
+			}
+			if (!o->dry_run && apply(o, &s->vm[i]))
+				rc = 1;
+		}
+	free(old);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "state", 1, 0, 'S' }, { "timeout", 1, 0, 'T' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+	};
+	struct opts o = { .state = getenv("HOSTCTL_STATE"), .timeout_ms = 10000, .chunk = 32 << 20,
+			  .fast_node = -1, .slow_node = -1 };
+	if (!o.state)
+		o.state = "/var/lib/hypertier/hostctl.json";
+	int c;
+	while ((c = getopt_long(argc, argv, "+S:T:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'S': o.state = optarg; break;
+		case 'T': o.timeout_ms = atoi(optarg); if (o.timeout_ms <= 0) return die("bad timeout '%s'%s", optarg, ""), 2; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	struct hc_state s;
+	char why[HC_WHY];
+	if (hc_state_load(&s, o.state, why) < 0) {
+		hc_state_free(&s);
+		return die("%s%s", why, "");
+	}
+	int rc;
+	if (!strcmp(cmd, "grant"))
+		rc = cmd_grant(&o, &s, sub_argc, sub_argv);
+	else if (!strcmp(cmd, "status"))
+		rc = cmd_status(&o, &s, sub_argc, sub_argv);
+	else if (!strcmp(cmd, "rebalance"))
+		rc = cmd_rebalance(&o, &s, sub_argc, sub_argv);
+	else if (!strcmp(cmd, "forget") && sub_argc == 2) {
+		struct hc_vmstate *v = hc_state_find(&s, sub_argv[1]);
+		rc = v ? 0 : die("no VM %s in the state file%s", sub_argv[1], "");
+		if (v) {
+			*v = s.vm[--s.n];
+		}
+	} else {
+		usage(stderr);
+		rc = 2;
+	}
+	int save = (!strcmp(cmd, "grant") || !strcmp(cmd, "forget") || (!strcmp(cmd, "rebalance") && !o.dry_run)) && rc != 2;
+	if (save && hc_state_save(&s, o.state, why) < 0)
+		rc = die("%s%s", why, "");
+	hc_state_free(&s);
+	return rc;
+}

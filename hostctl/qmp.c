@@ -1,0 +1,118 @@
+/* qmp.c - QMP over a unix socket. Events are skipped; replies are matched by
+ * id; every wait has a deadline, so a wedged QEMU cannot hang hostctl. */
+#include "qmp.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* `info mtree -f` of a large VM runs to a few hundred KiB. */
+enum { QMP_MAX_LINE = 8 << 20 };
+
+int hc_qmp_open(struct hc_qmp *q, const char *path, int timeout_ms, char *why)
+{
+	memset(q, 0, sizeof(*q));
+	q->ch.fd = -1;
+	q->timeout_ms = timeout_ms;
+	int fd = hc_unix_connect(path, why);
+	if (fd < 0)
+		return -1;
+	if (hc_chan_init(&q->ch, fd, QMP_MAX_LINE) < 0) {
+		snprintf(why, HC_WHY, "out of memory");
+		return -1;
+	}
+	json_object *g = NULL;
+	char w[HC_WHY];
+	if (hc_chan_read(&q->ch, timeout_ms, &g, w) != 1 || !json_object_object_get_ex(g, "QMP", NULL)) {
+		snprintf(why, HC_WHY, "%s: no QMP greeting (%s)", path, g ? "not QMP" : w);
+		json_object_put(g);
+		hc_qmp_close(q);
+		return -1;
+	}
+	json_object_put(g);
+	json_object *r = hc_qmp_exec(q, "qmp_capabilities", NULL, why);
+	if (!r) {
+		hc_qmp_close(q);
+		return -1;
+	}
+	json_object_put(r);
+	return 0;
+}
+
+json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, char *why)
+{
+	unsigned long id = ++q->id;
+	json_object *m = json_object_new_object();
+	json_object_object_add(m, "execute", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(m, "arguments", args);
+	json_object_object_add(m, "id", json_object_new_int64(id));
+	int w = hc_chan_write(&q->ch, m, q->timeout_ms, why);
+	json_object_put(m);
+	if (w < 0)
+		return NULL;
+	for (;;) {
+		json_object *r = NULL, *v, *idv;
+		int rr = hc_chan_read(&q->ch, q->timeout_ms, &r, why);
+		if (rr <= 0) {
+			if (rr == 0)
+				snprintf(why, HC_WHY, "QEMU closed the QMP connection during %s", cmd);
+			return NULL;
+		}
+		if (json_object_object_get_ex(r, "event", NULL)) {
+			json_object_put(r);
+			continue;
+		}
+		if (!json_object_object_get_ex(r, "id", &idv) || json_object_get_int64(idv) != (int64_t)id) {
+			json_object_put(r); /* a reply to something else: not ours */
+			continue;
+		}
+		if (json_object_object_get_ex(r, "return", &v)) {
+			json_object_get(v);
+			json_object_put(r);
+			return v;
+		}
+		json_object *e, *cls = NULL, *desc = NULL;
+		if (json_object_object_get_ex(r, "error", &e)) {
+			json_object_object_get_ex(e, "class", &cls);
+			json_object_object_get_ex(e, "desc", &desc);
+		}
+		snprintf(why, HC_WHY, "QMP %s: %s: %s", cmd, cls ? json_object_get_string(cls) : "?",
+			 desc ? json_object_get_string(desc) : "malformed reply");
+		json_object_put(r);
+		return NULL;
+	}
+}
+
+char *hc_qmp_hmp(struct hc_qmp *q, const char *cmdline, char *why)
+{
+	json_object *a = json_object_new_object();
+	json_object_object_add(a, "command-line", json_object_new_string(cmdline));
+	json_object *r = hc_qmp_exec(q, "human-monitor-command", a, why);
+	if (!r)
+		return NULL;
+	char *s = json_object_is_type(r, json_type_string) ? strdup(json_object_get_string(r)) : NULL;
+	if (!s)
+		snprintf(why, HC_WHY, "HMP %s: reply is not a string", cmdline);
+	json_object_put(r);
+	return s;
+}
+
+char *hc_qmp_qom_str(struct hc_qmp *q, const char *path, const char *prop, char *why)
+{
+	json_object *a = json_object_new_object();
+	json_object_object_add(a, "path", json_object_new_string(path));
+	json_object_object_add(a, "property", json_object_new_string(prop));
+	json_object *r = hc_qmp_exec(q, "qom-get", a, why);
+	if (!r)
+		return NULL;
+	char *s = json_object_is_type(r, json_type_string) ? strdup(json_object_get_string(r)) : NULL;
+	if (!s)
+		snprintf(why, HC_WHY, "qom-get %s %s: not a string", path, prop);
+	json_object_put(r);
+	return s;
+}
+
+void hc_qmp_close(struct hc_qmp *q)
+{
+	hc_chan_close(&q->ch);
+}
