@@ -42,11 +42,17 @@ struct ht_source_ops {
 	int (*set_period)(struct ht_source *s, uint64_t period);
 };
 
+/* Range-map events a source may carry (trace replay). */
+typedef void (*ht_map_fn)(void *arg, uint64_t time_ns, uint64_t start, uint64_t len, int unmap);
+
 struct ht_source {
 	const struct ht_source_ops *ops;
 	const struct ht_conf *conf;
 	void *priv;
 	struct ht_source_stats stats;
+	int more;            /* set by drain: work left, drain again before sleeping */
+	ht_map_fn on_map;    /* optional, set before start */
+	void *on_map_arg;
 };
 
 extern const struct ht_source_ops ht_source_pebs, ht_source_ibs, ht_source_software, ht_source_replay;
