@@ -1,0 +1,117 @@
+/*
+ * bench.h - the policy simulator's shared types: options, workload,
+ * simulated machine and the small interface every placement policy
+ * (HyperTier's own engine and the re-implemented baselines) sits behind.
+ */
+#ifndef HT_BENCH_H
+#define HT_BENCH_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "actuator/sim.h"
+#include "core/conf.h"
+#include "source/source.h"
+
+/* Every knob of the simulator is a runtime option (opts.c lists them with --help). */
+struct bench_opts {
+	double fast_ns, slow_ns;       /* access latency per tier */
+	uint64_t migrate_ns;           /* cost of migrating one 4 KiB page */
+	double fast_ratio;             /* fast capacity / footprint */
+	uint64_t period;               /* 1 in period accesses becomes a sample */
+	uint64_t epoch_accesses;       /* accesses per (simulated) 500 ms epoch */
+	uint64_t accesses;             /* synthetic trace length */
+	uint64_t footprint;            /* synthetic footprint in bytes */
+	double hot_frac, hot_share;    /* GUPS hot set: 10% of pages get 90% */
+	double hot_offset;             /* where the hot set starts (fraction of footprint) */
+	double zipf_s;
+	uint64_t move_every;           /* moving hot set: accesses between moves */
+	uint64_t rate;                 /* migration rate cap for every policy, bytes/s (0: none) */
+	uint64_t seed;
+	int cpus;                      /* CPUs the engine's split threshold sees */
+	/* baselines (reference-systems.md) */
+	uint64_t hemem_page, hemem_hot, hemem_cool, hemem_tick_us;
+	uint64_t memtis_cool;          /* samples between halvings */
+	double memtis_slack;           /* percent of fast kept out of the hot threshold */
+	uint64_t tpp_tick_us, tpp_scan_us;
+	double tpp_wm_low, tpp_wm_high; /* percent of fast kept free by demotion */
+	char conf[1024];               /* HYPERTIER_CONF for the engine */
+	char policies[256], workloads[1024], out[512], ratios[128];
+	int heat;                      /* write heatmap data */
+};
+
+void bench_opts_defaults(struct bench_opts *o);
+/* Parse --key=value arguments; returns index of first non-option or -1 (message printed). */
+int bench_opts_parse(struct bench_opts *o, int argc, char **argv);
+void bench_opts_usage(FILE *f);
+
+/* A trace of page accesses over spans of a virtual address space. */
+struct bench_span { uintptr_t start; size_t len; };
+struct workload {
+	char name[64];
+	uint32_t *page;         /* page index per access */
+	uint8_t *store;         /* 1 per store access, may be NULL */
+	size_t n;
+	size_t npages;
+	size_t touched;         /* pages ever accessed: capacities are shares of this */
+	struct bench_span *spans; /* sorted; page indices run through them in order */
+	size_t nspans;
+	uintptr_t *addr;        /* page index -> address */
+};
+
+int workload_make(struct workload *w, const char *name, const struct bench_opts *o, char *why, size_t whylen);
+/* Load a trace written by source/trace.h (all accesses, e.g. ht-trace-convert --every 1). */
+int workload_load_trace(struct workload *w, const char *path, const char *name, char *why, size_t whylen);
+void workload_free(struct workload *w);
+
+/* The simulated machine one run uses: sim placement + latency model + clock. */
+struct machine {
+	struct ht_sim *sim;
+	const struct bench_opts *o;
+	const struct workload *w;
+	uint64_t epoch_ns;        /* the engine's epoch, simulated */
+	double ns_per_access;     /* virtual clock step */
+	uint64_t fast_cap;        /* pages */
+};
+
+/*
+ * A placement policy. tick() runs every tick_accesses accesses (and once
+ * before the first) with a view of the accesses up to the next tick:
+ * only the oracles may look at it.
+ */
+struct policy_ops {
+	const char *name;
+	void *(*create)(struct machine *m, uint64_t *tick_accesses);
+	void (*sample)(void *p, const struct ht_sample *s, size_t n);  /* may be NULL */
+	void (*access)(void *p, uint32_t page, int fast);              /* every access; may be NULL */
+	void (*tick)(void *p, uint64_t now_ns, const uint32_t *future, size_t nfuture);
+	/* optional: per-address-bucket hotness as the policy sees it (heatmap) */
+	void (*heat)(void *p, double *bucket, size_t nbuckets);
+	void (*destroy)(void *p);
+};
+
+extern const struct policy_ops pol_first_touch, pol_hemem, pol_memtis, pol_tpp,
+	pol_oracle_epoch, pol_oracle_static, pol_hypertier;
+const struct policy_ops *policy_find(const char *name);
+
+/* Migration helper for baselines: moves page, honouring a page budget. 1 moved, 0 not. */
+int machine_move(struct machine *m, uint32_t page, int fast, uint64_t *budget);
+/* Pages a policy may move per tick of tick_accesses under o->rate (UINT64_MAX: none). */
+uint64_t machine_tick_budget(const struct machine *m, uint64_t tick_accesses);
+
+struct run_result {
+	char policy[32], workload[64];
+	double fast_ratio;
+	uint64_t accesses, hits, samples;
+	double access_ns, migrate_ns;
+	uint64_t promoted, demoted;
+	double *epoch_hit;        /* per epoch */
+	size_t nepochs;
+	double *heat;             /* nepochs x heat_buckets, or NULL */
+	double *true_heat;
+	size_t heat_buckets;
+};
+
+int bench_run(const struct bench_opts *o, const struct workload *w, const struct policy_ops *pol,
+	      struct run_result *r);
+void run_result_free(struct run_result *r);
+#endif

@@ -1,0 +1,148 @@
+/*
+ * main.c - ht-bench: every workload x fast ratio x policy on the simulated
+ * machine. Prints a table; with --out=DIR also writes results.csv,
+ * results.md, timeline.csv (hit ratio per epoch) and heat-*.dat.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "bench.h"
+
+static FILE *open_out(const struct bench_opts *o, const char *name, const char *mode)
+{
+	char p[1024];
+	snprintf(p, sizeof(p), "%s/%s", o->out, name);
+	FILE *f = fopen(p, mode);
+	if (!f)
+		fprintf(stderr, "ht-bench: %s: %s\n", p, strerror(errno));
+	return f;
+}
+
+static void write_heat(const struct bench_opts *o, const struct run_result *r)
+{
+	char name[256];
+	snprintf(name, sizeof(name), "heat-%s-%s-%g.dat", r->workload, r->policy, r->fast_ratio);
+	FILE *f = open_out(o, name, "w");
+	if (!f)
+		return;
+	fprintf(f, "# epoch bucket(address/%zu of span) true_accesses policy_view\n", r->heat_buckets);
+	for (size_t e = 0; e < r->nepochs; e++) {
+		for (size_t b = 0; b < r->heat_buckets; b++)
+			fprintf(f, "%zu %zu %g %g\n", e, b, r->true_heat[e * r->heat_buckets + b],
+				r->heat[e * r->heat_buckets + b]);
+		fprintf(f, "\n");
+	}
+	fclose(f);
+}
+
+static int load(struct workload *w, const char *spec, const struct bench_opts *o)
+{
+	char why[512];
+	int rc;
+	if (!strncmp(spec, "trace:", 6)) {
+		char name[64];
+		const char *eq = strchr(spec + 6, '=');
+		if (!eq) {
+			fprintf(stderr, "ht-bench: workload '%s': want trace:NAME=FILE\n", spec);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - spec - 6), spec + 6);
+		rc = workload_load_trace(w, eq + 1, name, why, sizeof(why));
+	} else {
+		rc = workload_make(w, spec, o, why, sizeof(why));
+	}
+	if (rc)
+		fprintf(stderr, "ht-bench: %s\n", why);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o;
+	bench_opts_defaults(&o);
+	if (bench_opts_parse(&o, argc, argv) < 0)
+		return 2;
+	double ratios[16];
+	int nr = 0;
+	char buf[1024], *save, *tok;
+	snprintf(buf, sizeof(buf), "%s", o.ratios);
+	for (tok = strtok_r(buf, ";", &save); tok && nr < 16; tok = strtok_r(NULL, ";", &save))
+		ratios[nr++] = strchr(tok, '/') ? atof(tok) / atof(strchr(tok, '/') + 1) : atof(tok);
+	if (!nr)
+		ratios[nr++] = o.fast_ratio;
+	const struct policy_ops *pols[16];
+	int np = 0;
+	snprintf(buf, sizeof(buf), "%s", o.policies);
+	for (tok = strtok_r(buf, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		if (np == 16 || !(pols[np] = policy_find(tok))) {
+			fprintf(stderr, "ht-bench: unknown policy '%s'\n", tok);
+			return 2;
+		}
+		np++;
+	}
+	FILE *csv = NULL, *md = NULL, *tl = NULL;
+	if (*o.out) {
+		mkdir(o.out, 0755);
+		csv = open_out(&o, "results.csv", "w");
+		md = open_out(&o, "results.md", "w");
+		tl = open_out(&o, "timeline.csv", "w");
+		if (!csv || !md || !tl)
+			return 1;
+		fprintf(csv, "workload,fast_ratio,policy,accesses,samples,hit_ratio,modelled_ms,speedup_vs_first_touch,pages_promoted,pages_demoted,migrated_mib\n");
+		fprintf(md, "| workload | fast | policy | fast-tier hit ratio | modelled time (ms) | vs first touch | pages migrated |\n|---|---|---|---|---|---|---|\n");
+		fprintf(tl, "workload,fast_ratio,policy,epoch,hit_ratio\n");
+	}
+	printf("%-16s %6s %-14s %8s %12s %8s %10s\n", "workload", "fast", "policy", "hit%", "model_ms", "speedup", "migrated");
+	char wbuf[1024], *wsave;
+	snprintf(wbuf, sizeof(wbuf), "%s", o.workloads);
+	for (char *ws = strtok_r(wbuf, ";", &wsave); ws; ws = strtok_r(NULL, ";", &wsave)) {
+		struct workload w;
+		if (load(&w, ws, &o))
+			return 1;
+		for (int ri = 0; ri < nr; ri++) {
+			struct bench_opts ro = o;
+			ro.fast_ratio = ratios[ri];
+			double base = 0;
+			for (int pi = 0; pi < np; pi++) {
+				struct run_result r;
+				if (bench_run(&ro, &w, pols[pi], &r)) {
+					fprintf(stderr, "ht-bench: %s on %s failed\n", pols[pi]->name, w.name);
+					return 1;
+				}
+				double total = r.access_ns + r.migrate_ns, hit = (double)r.hits / r.accesses;
+				if (pols[pi] == &pol_first_touch)
+					base = total;
+				char sp[32] = "-";
+				if (base > 0)
+					snprintf(sp, sizeof(sp), "%.3f", base / total);
+				uint64_t mig = r.promoted + r.demoted;
+				printf("%-16s %6.3f %-14s %8.2f %12.1f %8s %10llu\n", w.name, ro.fast_ratio, r.policy,
+				       100 * hit, total / 1e6, sp, (unsigned long long)mig);
+				fflush(stdout);
+				if (csv) {
+					fprintf(csv, "%s,%.4f,%s,%llu,%llu,%.5f,%.2f,%s,%llu,%llu,%.1f\n", w.name, ro.fast_ratio,
+						r.policy, (unsigned long long)r.accesses, (unsigned long long)r.samples, hit,
+						total / 1e6, sp, (unsigned long long)r.promoted,
+						(unsigned long long)r.demoted, mig * 4096.0 / (1 << 20));
+					fprintf(md, "| %s | %.3f | %s | %.2f%% | %.1f | %s | %llu |\n", w.name, ro.fast_ratio,
+						r.policy, 100 * hit, total / 1e6, sp, (unsigned long long)mig);
+					for (size_t e = 0; e < r.nepochs; e++)
+						fprintf(tl, "%s,%.4f,%s,%zu,%.5f\n", w.name, ro.fast_ratio, r.policy, e,
+							r.epoch_hit[e]);
+					if (r.heat)
+						write_heat(&o, &r);
+				}
+				run_result_free(&r);
+			}
+		}
+		workload_free(&w);
+	}
+	if (csv) {
+		fclose(csv);
+		fclose(md);
+		fclose(tl);
+	}
+	return 0;
+}
