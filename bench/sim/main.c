@@ -84,7 +84,14 @@ int main(int argc, char **argv)
 	}
 	FILE *csv = NULL, *md = NULL, *tl = NULL;
 	if (*o.out) {
-		mkdir(o.out, 0755);
+		for (char *sl = o.out + 1;; sl++) /* mkdir -p */
+			if (*sl == '/' || !*sl) {
+				char keep = *sl;
+				*sl = 0;
+				mkdir(o.out, 0755);
+				if (!(*sl = keep))
+					break;
+			}
 		csv = open_out(&o, "results.csv", "w");
 		md = open_out(&o, "results.md", "w");
 		tl = open_out(&o, "timeline.csv", "w");
