@@ -40,6 +40,8 @@ void ht_xplan_free(struct ht_xplan *p)
 {
 	free(p->promo);
 	free(p->demo);
+	free(p->pd);
+	free(p->dd);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -98,16 +100,21 @@ void ht_exchange_scan(struct ht_exchange *x, struct ht_ranges *v)
 	x->st.slow_used = slow * x->page;
 }
 
-static int push(void ***arr, size_t *n, size_t *cap, void *p)
+static int push(void ***arr, double **dens, size_t *n, size_t *cap, void *p, double d)
 {
 	if (*n == *cap) {
 		size_t c = *cap ? *cap * 2 : 1024;
 		void **a = realloc(*arr, c * sizeof(**arr));
-		if (!a)
+		if (a)
+			*arr = a;
+		double *b = realloc(*dens, c * sizeof(**dens));
+		if (b)
+			*dens = b;
+		if (!a || !b)
 			return -ENOMEM;
-		*arr = a;
 		*cap = c;
 	}
+	(*dens)[*n] = d;
 	(*arr)[(*n)++] = p;
 	return 0;
 }
@@ -118,6 +125,7 @@ struct collect {
 	int promo;        /* 1: collect non-fast pages; 0: fast pages */
 	size_t limit;     /* stop when the list has this many */
 	uint64_t epoch;
+	double density;   /* of the range being walked */
 };
 
 static int collect_fn(void *arg, uintptr_t page, int node)
@@ -133,7 +141,8 @@ static int collect_fn(void *arg, uintptr_t page, int node)
 		c->x->st.backed_off++;
 		return 0;
 	}
-	if (c->promo ? push(&p->promo, &p->np, &p->cap_p, (void *)page) : push(&p->demo, &p->nd, &p->cap_d, (void *)page))
+	if (c->promo ? push(&p->promo, &p->pd, &p->np, &p->cap_p, (void *)page, c->density)
+		     : push(&p->demo, &p->dd, &p->nd, &p->cap_d, (void *)page, c->density))
 		return 1;
 	return (c->promo ? p->np : p->nd) >= c->limit;
 }
@@ -146,7 +155,7 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 	p->budget_pages = (int64_t)(budget / x->page);
 	p->fast_pages = (int64_t)(x->st.fast_used / x->page);
 	int64_t room = p->budget_pages - p->fast_pages;
-	struct collect c = { x, p, 0, 0, epoch };
+	struct collect c = { x, p, 0, 0, epoch, 0 };
 
 	/* PIN_SLOW pages on the fast tier go first, whatever the room. */
 	for (size_t k = v->n; k-- > 0 && (int64_t)p->nd < A;) {
@@ -170,6 +179,7 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 			struct ht_range *r = &v->r[order[k]];
 			if (!r->hot_bytes || r->hint == HT_PIN_SLOW)
 				continue;
+			c.density = r->hint == HT_PIN_FAST || r->hint == HT_HOT ? 1e300 : ht_range_density(r);
 			walk(x, r->start, r->start + r->hot_bytes, collect_fn, &c);
 		}
 	}
@@ -186,13 +196,29 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 				continue;
 			if (!r->fast_pages)
 				continue;
+			c.density = r->hint == HT_COLD ? -1 : ht_range_density(r);
 			walk(x, r->start + r->hot_bytes, r->end, collect_fn, &c);
 		}
 	}
-	/* Not enough to demote: promote only what fits. */
-	int64_t fit = room + (int64_t)(p->nd - pinned);
-	if ((int64_t)p->np > fit)
-		p->np = fit > 0 ? (size_t)fit : 0;
+	/*
+	 * Pair up: promotions into free room need no partner; an excess over
+	 * the budget is demoted regardless; beyond that promotion i pairs with
+	 * the i-th coldest demotion, and only while the promoted one is clearly
+	 * denser (split_ratio, as for splits), so pages of about equally cold
+	 * ranges are not swapped back and forth on sampling noise.
+	 */
+	int64_t free_room = room > 0 ? room : 0, excess = room < 0 ? -room : 0;
+	int64_t have = (int64_t)(p->nd - pinned);
+	if (excess > have)
+		excess = have;
+	int64_t pairs = have - excess, k = 0;
+	double clearly = 1.0 + x->conf->split_ratio / 100.0;
+	while (k < pairs && free_room + k < (int64_t)p->np &&
+	       p->dd[pinned + excess + k] * clearly < p->pd[free_room + k])
+		k++;
+	if ((int64_t)p->np > free_room + k)
+		p->np = (size_t)(free_room + k);
+	p->nd = pinned + (size_t)(excess + k);
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct ht_exchange {
 /* One planned move list, built under the engine mutex and run without it. */
 struct ht_xplan {
 	void **promo, **demo;
+	double *pd, *dd;       /* density of each candidate's range (pairing hysteresis) */
 	size_t np, nd, cap_p, cap_d;
 	int64_t fast_pages;    /* fast-tier pages before the moves */
 	int64_t budget_pages;

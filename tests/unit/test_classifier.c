@@ -1,0 +1,204 @@
+/* test_classifier.c - decay, split, merge, ranking and hot-set fitting on synthetic streams. */
+#include <errno.h>
+#include "hypertier.h"
+#include "ranges/classifier.h"
+#include "ranges/counter.h"
+#include "ranges/rangemap.h"
+#include "tap.h"
+
+#define M (1ul << 20)
+#define B 0x7f0000000000ul
+#define PG 4096
+
+static struct ht_conf conf;
+static struct ht_classify_params P;
+
+static void params(void)
+{
+	ht_conf_defaults(&conf);
+	ht_classify_params(&P, &conf, 2, PG); /* split at 15 * 2 = 30 */
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t xr(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* n samples: share p into [hs, he), the rest uniform over [s, e). */
+static void stream(struct ht_counter *c, size_t n, double p, uintptr_t s, uintptr_t e, uintptr_t hs, uintptr_t he)
+{
+	uint64_t a[256];
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < 256 ? n - done : 256;
+		for (size_t i = 0; i < k; i++) {
+			int hot = (double)(xr() % 1000000) < p * 1e6;
+			a[i] = hot ? hs + xr() % (he - hs) : s + xr() % (e - s);
+		}
+		ht_counter_ingest(c, a, sizeof(a[0]), k);
+		done += k;
+	}
+}
+
+static void epoch(struct ht_counter *c, struct ht_ranges *v, uint64_t ep)
+{
+	ht_counter_harvest(c, v);
+	ht_classify_decay(v, &P);
+	for (size_t i = 0; i < v->n; i++)
+		v->r[i].hits = 0;
+	ht_classify_split(v, &P, ep);
+	ht_classify_merge(v, &P);
+	ht_counter_publish(c, v);
+}
+
+static uint64_t hot_overlap(const struct ht_ranges *v, uintptr_t hs, uintptr_t he)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		uintptr_t s = v->r[i].start, e = s + v->r[i].hot_bytes;
+		s = s > hs ? s : hs;
+		e = e < he ? e : he;
+		if (e > s)
+			n += e - s;
+	}
+	return n;
+}
+
+int main(void)
+{
+	params();
+	struct ht_ranges v = { 0 };
+
+	/* decay */
+	ht_rangemap_add(&v, B, B + 64 * M, 0, 0, 100, NULL, NULL);
+	v.r[0].count = 100;
+	v.r[0].hits = 10;
+	ht_classify_decay(&v, &P);
+	ok(v.r[0].count == 60, "decay 50%%: 100 -> 50, plus 10 new = %.1f", v.r[0].count);
+	conf.decay = 100;
+	ht_classify_params(&P, &conf, 2, PG);
+	v.r[0].hits = 0;
+	ht_classify_decay(&v, &P);
+	ok(v.r[0].count == 60, "decay=100 keeps counts");
+	params();
+
+	/* split */
+	v.r[0].count = 29;
+	is_int(ht_classify_split(&v, &P, 1), 0, "below split_tau * cpus: no split");
+	v.r[0].count = 40;
+	is_int(ht_classify_split(&v, &P, 1), 1, "a lone significant range splits");
+	ok(v.n == 2 && v.r[0].end == B + 32 * M && v.r[1].start == B + 32 * M, "in half");
+	ok(v.r[0].count == 20 && v.r[1].count == 20, "children inherit half the count");
+	ok(v.r[0].holdback == P.holdback && v.r[1].holdback == P.holdback && P.holdback == 3, "children held back 3 epochs");
+	v.r[0].count = v.r[1].count = 100;
+	is_int(ht_classify_split(&v, &P, 2), 0, "held back: no split");
+	v.r[0].holdback = v.r[1].holdback = 0;
+	is_int(ht_classify_split(&v, &P, 2), 0, "equal neighbours: not clearly above, no split");
+	v.r[1].count = 10;
+	is_int(ht_classify_split(&v, &P, 3), 1, "clearly above its neighbour: splits");
+	is_int(v.n, 3, "three ranges");
+	ht_ranges_free(&v);
+	ht_rangemap_add(&v, B, B + 3 * M, 0, 0, 100, NULL, NULL);
+	v.r[0].count = 1000;
+	is_int(ht_classify_split(&v, &P, 1), 0, "never below two min_range halves");
+	ht_ranges_free(&v);
+
+	/* merge */
+	ht_rangemap_add(&v, B, B + 8 * M, 0, 0, 100, NULL, NULL);
+	ht_rangemap_cut(&v, B + 2 * M);
+	ht_rangemap_cut(&v, B + 4 * M);
+	ht_rangemap_cut(&v, B + 6 * M);
+	v.r[0].count = 10; v.r[1].count = 9; v.r[2].count = 1; v.r[3].count = 1.1;
+	v.r[3].hint = HT_COLD;
+	is_int(ht_classify_merge(&v, &P), 1, "cold alike neighbours merge; unlike or differently hinted do not");
+	ok(v.n == 3 && v.r[0].end == B + 4 * M && v.r[0].count == 19, "merged range sums counts");
+	v.r[2].hint = HT_AUTO;
+	is_int(ht_classify_merge(&v, &P), 1, "same hint again: merges");
+	ht_ranges_free(&v);
+	ht_rangemap_add(&v, B, B + 8 * M, 0, 0, 100, NULL, NULL);
+	ht_rangemap_cut(&v, B + 4 * M);
+	v.r[0].count = v.r[1].count = 5;
+	v.r[0].hot_bytes = 4 * M;
+	is_int(ht_classify_merge(&v, &P), 0, "a hot range never merges");
+	v.r[0].hot_bytes = 0;
+	v.r[0].count = v.r[1].count = 50;
+	is_int(ht_classify_merge(&v, &P), 0, "significant ranges do not merge");
+	ht_ranges_free(&v);
+
+	/* ranking and hot set */
+	ht_rangemap_add(&v, B, B + 40 * M, 0, 0, 100, NULL, NULL);
+	for (int i = 1; i < 5; i++)
+		ht_rangemap_cut(&v, B + i * 8 * M);
+	double counts[5] = { 10, 80, 0, 40, 40 };
+	for (int i = 0; i < 5; i++) {
+		v.r[i].count = counts[i];
+		v.r[i].born = 10 - i; /* range 4 older than range 3 */
+	}
+	size_t order[8];
+	ht_classify_rank(&v, order);
+	ok(order[0] == 1 && order[1] == 4 && order[2] == 3 && order[3] == 0 && order[4] == 2,
+	   "rank by density, older first on ties (%zu %zu %zu %zu %zu)", order[0], order[1], order[2], order[3], order[4]);
+	uint64_t hs = ht_classify_hotset(&v, order, 20 * M, PG);
+	is_int(hs, 20 * M, "hot set fills the budget");
+	ok(v.r[1].hot_bytes == 8 * M && v.r[4].hot_bytes == 8 * M && v.r[3].hot_bytes == 4 * M && !v.r[0].hot_bytes,
+	   "hottest first, last one partial");
+	hs = ht_classify_hotset(&v, order, 1000 * M, PG);
+	is_int(hs, 32 * M, "ranges without samples are never hot");
+	v.r[1].hint = HT_PIN_SLOW;
+	v.r[2].hint = HT_PIN_FAST;
+	v.r[4].hint = HT_COLD;
+	ht_classify_rank(&v, order);
+	ok(order[0] == 2 && order[4] == 1 && order[3] == 4, "PIN_FAST first, COLD then PIN_SLOW last");
+	hs = ht_classify_hotset(&v, order, 12 * M, PG);
+	ok(hs == 12 * M && v.r[2].hot_bytes == 8 * M && v.r[3].hot_bytes == 4 * M && !v.r[1].hot_bytes && !v.r[4].hot_bytes,
+	   "pinned range takes budget first; COLD and PIN_SLOW never hot");
+	ht_ranges_free(&v);
+
+	/* synthetic stream: 512 MiB, 90% of samples on 51 MiB; ranges find it */
+	struct ht_counter c = { 0 };
+	uintptr_t s = B, e = B + 512 * M, hs0 = B + 200 * M, he0 = hs0 + 51 * M;
+	ht_rangemap_add(&v, s, e, 0, 0, P.max_ranges, NULL, NULL);
+	ht_counter_publish(&c, &v);
+	int ep, found = -1;
+	size_t *ord = NULL, maxn = 0;
+	for (ep = 1; ep <= 80; ep++) {
+		stream(&c, 400, 0.9, s, e, hs0, he0);
+		epoch(&c, &v, (uint64_t)ep);
+		ord = realloc(ord, v.n * sizeof(*ord));
+		ht_classify_rank(&v, ord);
+		ht_classify_hotset(&v, ord, 64 * M, PG);
+		if (v.n > maxn)
+			maxn = v.n;
+		if (found < 0 && hot_overlap(&v, hs0, he0) >= 51 * M * 9 / 10)
+			found = ep;
+	}
+	ok(found > 0, "hot set covers >= 90%% of the hot span after %d epochs", found);
+	ok(hot_overlap(&v, hs0, he0) >= 51 * M * 9 / 10, "and still does at the end (%.1f MiB of 51)",
+	   hot_overlap(&v, hs0, he0) / (double)M);
+	ok(maxn < 100, "few ranges needed (max %zu, now %zu)", maxn, v.n);
+	is_int(atomic_load(&c.samples), 80 * 400, "every sample counted");
+
+	/* the hot set moves: ranges follow, cold ranges merge back */
+	uintptr_t hs1 = B + 400 * M, he1 = hs1 + 51 * M;
+	found = -1;
+	for (ep = 81; ep <= 200; ep++) {
+		stream(&c, 400, 0.9, s, e, hs1, he1);
+		epoch(&c, &v, (uint64_t)ep);
+		ord = realloc(ord, v.n * sizeof(*ord));
+		ht_classify_rank(&v, ord);
+		ht_classify_hotset(&v, ord, 64 * M, PG);
+		if (found < 0 && hot_overlap(&v, hs1, he1) >= 51 * M * 9 / 10)
+			found = ep - 80;
+	}
+	ok(found > 0, "moved hot set found after %d epochs", found);
+	ok(hot_overlap(&v, hs0, he0) < 51 * M / 10, "old hot span left the hot set (%.1f MiB)", hot_overlap(&v, hs0, he0) / (double)M);
+	ok(v.n <= maxn + 20, "merging keeps the range count bounded (%zu)", v.n);
+	tap_diag("ranges at the end: %zu", v.n);
+	free(ord);
+	ht_counter_fini(&c);
+	ht_ranges_free(&v);
+	return tap_done();
+}

@@ -1,0 +1,389 @@
+/*
+ * test_engine.c - the engine on a simulated placement (fake_act.h): budget
+ * fitting, pairwise exchange under a quota, moving hot set, hints, failures
+ * and back-off, rate limit, run-time quota, and ingest racing add/remove.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include "fake_act.h"
+#include "hypertier.h"
+#include "plan/budget.h"
+#include "plan/engine.h"
+#include "tap.h"
+
+#define M (1ul << 20)
+#define B 0x7f0000000000ul
+#define SPAN (256 * M)
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t xr(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* n samples: share p into [hs, he), the rest uniform over [s, e). */
+static void feed(struct ht_engine *e, size_t n, double p, uintptr_t s, uintptr_t end, uintptr_t hs, uintptr_t he)
+{
+	struct ht_sample b[128];
+	memset(b, 0, sizeof(b));
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < 128 ? n - done : 128;
+		for (size_t i = 0; i < k; i++) {
+			int hot = (double)(xr() % 1000000) < p * 1e6;
+			b[i].addr = hot ? hs + xr() % (he - hs) : s + xr() % (end - s);
+			b[i].weight = 1;
+		}
+		ht_engine_ingest(e, b, k);
+		done += k;
+	}
+}
+
+static struct ht_topo topo(void)
+{
+	struct ht_topo t;
+	memset(&t, 0, sizeof(t));
+	t.fast = 0;
+	t.slow = 1;
+	t.tiered = 1;
+	return t;
+}
+
+static struct ht_conf cfg(const char *s)
+{
+	struct ht_conf c;
+	char err[256];
+	ht_conf_defaults(&c);
+	if (ht_conf_parse(&c, s, err, sizeof(err)))
+		tap_bail(err);
+	return c;
+}
+
+static uint64_t epoch_ns(int i) { return (uint64_t)(i + 1) * 500000000ull; }
+
+static void test_budget(void)
+{
+	struct ht_budget_in in = { 0, 2, 1000 * M, 900 * M, 0 };
+	is_int(ht_budget(&in), 900 * M - 20 * M, "budget: free memory minus watermark");
+	in.node_free = 990 * M;
+	in.fast_used = 50 * M;
+	is_int(ht_budget(&in), 980 * M, "budget: capacity minus 2%% watermark");
+	in.fast_used = 0;
+	in.quota = 64 * M;
+	is_int(ht_budget(&in), 64 * M, "budget: the quota when smaller");
+	in.quota = 0;
+	in.node_free = 10 * M;
+	in.fast_used = 100 * M;
+	is_int(ht_budget(&in), 90 * M, "budget: a balloon took the node: our use + free - watermark");
+	in.fast_used = 0;
+	in.node_free = 5 * M;
+	is_int(ht_budget(&in), 0, "budget: never negative");
+}
+
+static void test_args(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, SPAN, 1);
+	struct ht_conf c = cfg("");
+	struct ht_topo t = topo();
+	ok(!ht_engine_create(&c, &t, NULL), "no actuator: NULL");
+	t.slow = 0;
+	ok(!ht_engine_create(&c, &t, &a), "fast == slow: NULL");
+	t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ok(e != NULL, "engine created");
+	is_int(ht_engine_add_range(e, B, 0, HT_ORIGIN_USER), -EINVAL, "add len 0: -EINVAL");
+	is_int(ht_engine_add_range(e, B, 4096, 7), -EINVAL, "add bad origin: -EINVAL");
+	is_int(ht_engine_add_range(e, B, SPAN, HT_ORIGIN_USER), 0, "add 256 MiB");
+	is_int(ht_engine_hint(e, B, M, 5), -EINVAL, "hint 5: -EINVAL");
+	is_int(ht_engine_hint(e, B, M, -1), -EINVAL, "hint -1: -EINVAL");
+	is_int(ht_engine_hint(e, B, 0, HT_HOT), -EINVAL, "hint len 0: -EINVAL");
+	is_int(ht_engine_hint(e, B + SPAN - M, 2 * M, HT_HOT), -EINVAL, "hint past the managed span: -EINVAL");
+	is_int(ht_engine_hint(e, B - 4096, 8192, HT_HOT), -EINVAL, "hint before it: -EINVAL");
+	is_int(ht_engine_hint(e, B + 3 * M + 100, M, HT_COLD), 0, "hint inside: 0");
+	is_int(ht_engine_remove_range(e, B, 0), -EINVAL, "remove len 0: -EINVAL");
+	struct ht_range_info ri[16];
+	size_t n = ht_engine_top_ranges(e, ri, 16);
+	is_int(n, 3, "the hint cut its span out (3 ranges)");
+	int cold = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ri[i].hint == HT_COLD)
+			cold = ri[i].start == B + 3 * M && ri[i].len == M + 4096;
+	ok(cold, "hinted span page-aligned outward");
+	is_int(ht_engine_hint(e, B + 3 * M, M + 4096, HT_AUTO), 0, "AUTO clears");
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+/* Hot 10% of 256 MiB, quota 48 MiB, everything starts slow. */
+static void test_exchange(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, SPAN, 1);
+	struct ht_conf c = cfg("fast_quota=48M,migrate_rate=0,epoch_cap=0,batch=4M");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, SPAN, HT_ORIGIN_USER);
+	uintptr_t hs = B + 100 * M, he = hs + 25 * M;
+	int conv = -1, i;
+	long over = 0;
+	uint64_t settled = 0;
+	struct ht_stats st = { .size = sizeof(st) };
+	for (i = 0; i < 60; i++) {
+		feed(e, 600, 0.9, B, B + SPAN, hs, he);
+		ht_engine_epoch(e, epoch_ns(i));
+		if (i == 19)
+			ht_engine_get_stats(e, &st), settled = st.pages_demoted;
+		if (i == 0) {
+			ht_engine_get_stats(e, &st);
+			ok(st.pages_promoted > 0 && st.pages_demoted == 0, "with room, promotion needs no demotion (%llu promoted)",
+			   (unsigned long long)st.pages_promoted);
+		}
+		if (fk_fast(&f) * FK_PAGE > 48 * M)
+			over++;
+		if (conv < 0 && fk_fast_in(&f, hs, he) * FK_PAGE >= 25 * M * 9 / 10)
+			conv = i + 1;
+	}
+	ok(conv > 0, "90%% of the hot span promoted after %d epochs", conv);
+	is_int(over, 0, "fast use never above the quota after an epoch");
+	ok(f.max_fast_seen * FK_PAGE <= 48 * M, "nor after any single move call (max %.1f MiB)", f.max_fast_seen * FK_PAGE / (double)M);
+	ht_engine_get_stats(e, &st);
+	ok(st.pages_promoted >= 25 * M / FK_PAGE * 9 / 10, "stats: %llu promoted, %llu demoted", (unsigned long long)st.pages_promoted,
+	   (unsigned long long)st.pages_demoted);
+	is_int(st.fast_budget, 48 * M, "stats: budget = quota");
+	ok(st.fast_used <= 48 * M && st.fast_used == (uint64_t)fk_fast(&f) * FK_PAGE, "stats: fast_used matches the placement");
+	ok(st.hot_set_bytes == 48 * M, "stats: hot set fills the budget");
+	ok(st.epochs == 60 && st.samples == 60 * 600, "stats: epochs and samples");
+	ok(st.located_samples > 0 && st.fast_hit_samples > st.located_samples / 2,
+	   "hit ratio estimate: %llu of %llu recent samples on fast", (unsigned long long)st.fast_hit_samples,
+	   (unsigned long long)st.located_samples);
+	ok(st.pages_demoted - settled < 48 * M / FK_PAGE, "little churn once settled: %llu pages demoted in 40 epochs",
+	   (unsigned long long)(st.pages_demoted - settled));
+
+	/* the hot set moves: new promoted, old demoted, exchange in pairs */
+	uintptr_t hs1 = B + 200 * M, he1 = hs1 + 25 * M;
+	conv = -1;
+	over = 0;
+	for (i = 60; i < 140; i++) {
+		feed(e, 600, 0.9, B, B + SPAN, hs1, he1);
+		ht_engine_epoch(e, epoch_ns(i));
+		if (fk_fast(&f) * FK_PAGE > 48 * M)
+			over++;
+		if (conv < 0 && fk_fast_in(&f, hs1, he1) * FK_PAGE >= 25 * M * 9 / 10 && fk_fast_in(&f, hs, he) * FK_PAGE < 25 * M / 2)
+			conv = i - 59;
+	}
+	ok(conv > 0, "moved hot set: new promoted, old demoted after %d epochs", conv);
+	is_int(over, 0, "quota held while exchanging");
+	ok(f.max_fast_seen * FK_PAGE <= 48 * M, "pairwise: never above the quota mid-exchange");
+	ht_engine_get_stats(e, &st);
+	ok(st.pages_demoted > 0, "stats: %llu demoted", (unsigned long long)st.pages_demoted);
+
+	/* the quota shrinks at run time */
+	ht_engine_set_quota(e, 16 * M);
+	for (; i < 150; i++) {
+		feed(e, 600, 0.9, B, B + SPAN, hs1, he1);
+		ht_engine_epoch(e, epoch_ns(i));
+	}
+	ok(fk_fast(&f) * FK_PAGE <= 16 * M, "quota lowered to 16 MiB: fast use %.1f MiB", fk_fast(&f) * FK_PAGE / (double)M);
+	ok(fk_fast_in(&f, hs1, he1) * FK_PAGE >= 15 * M, "the hottest stay");
+	/* a balloon takes the node: budget follows free memory */
+	ht_engine_set_quota(e, 0);
+	f.fast_free_extra = 0;
+	f.fast_total = 10 * M;
+	ht_engine_epoch(e, epoch_ns(i++));
+	ht_engine_get_stats(e, &st);
+	ok(st.fast_budget < 10 * M && fk_fast(&f) * FK_PAGE <= 10 * M, "balloon: budget %.1f MiB, fast use %.1f MiB",
+	   st.fast_budget / (double)M, fk_fast(&f) * FK_PAGE / (double)M);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+static void test_hints(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, SPAN, 1);
+	struct ht_conf c = cfg("fast_quota=32M,migrate_rate=0,epoch_cap=0");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, SPAN, HT_ORIGIN_USER);
+	uintptr_t hs = B + 100 * M, he = hs + 16 * M;
+	ht_engine_hint(e, hs, 16 * M, HT_PIN_SLOW);        /* the sampled-hot span must stay slow */
+	ht_engine_hint(e, B + 10 * M, 8 * M, HT_PIN_FAST); /* never sampled, yet pinned fast */
+	for (int i = 0; i < 30; i++) {
+		feed(e, 600, 0.9, B, B + SPAN, hs, he);
+		ht_engine_epoch(e, epoch_ns(i));
+	}
+	is_int(fk_fast_in(&f, hs, he), 0, "PIN_SLOW: hot but never promoted");
+	is_int(fk_fast_in(&f, B + 10 * M, B + 18 * M) * FK_PAGE, 8 * M, "PIN_FAST: promoted without samples");
+	/* pressure: a new hot span; PIN_FAST stays, COLD goes first */
+	ht_engine_hint(e, hs, 16 * M, HT_AUTO);
+	ht_engine_hint(e, B + 40 * M, 4 * M, HT_HOT);
+	for (int i = 30; i < 60; i++) {
+		feed(e, 600, 0.9, B, B + SPAN, hs, he);
+		ht_engine_epoch(e, epoch_ns(i));
+	}
+	is_int(fk_fast_in(&f, B + 10 * M, B + 18 * M) * FK_PAGE, 8 * M, "PIN_FAST never demoted under pressure");
+	is_int(fk_fast_in(&f, B + 40 * M, B + 44 * M) * FK_PAGE, 4 * M, "HOT: promoted first");
+	ok(fk_fast_in(&f, hs, he) * FK_PAGE >= 16 * M * 9 / 10, "AUTO cleared PIN_SLOW: now promoted");
+	ok(fk_fast(&f) * FK_PAGE <= 32 * M, "quota held");
+	ht_engine_hint(e, B + 40 * M, 4 * M, HT_COLD);
+	ht_engine_hint(e, B + 60 * M, 64 * M, HT_HOT);
+	ht_engine_epoch(e, epoch_ns(60));
+	is_int(fk_fast_in(&f, B + 40 * M, B + 44 * M), 0, "COLD: demoted first");
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+static void test_failures(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, 64 * M, 1);
+	struct ht_conf c = cfg("migrate_rate=0,epoch_cap=0,backoff=4,batch=1M");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, 64 * M, HT_ORIGIN_USER);
+	for (size_t i = 0; i < 100; i++)
+		f.busy[i] = 1;             /* 100 pages always -EBUSY */
+	f.enomem_over = 64;                /* calls over 64 pages: -ENOMEM */
+	ht_engine_hint(e, B, 64 * M, HT_HOT);
+	ht_engine_epoch(e, epoch_ns(0));
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	is_int(st.fail_ebusy, 100, "-EBUSY counted per page");
+	ok(f.enomem_calls > 0 && st.pages_promoted == 64 * M / FK_PAGE - 100,
+	   "-ENOMEM on the call: smaller batches moved all the rest (%llu)", (unsigned long long)st.pages_promoted);
+	ht_engine_epoch(e, epoch_ns(1));
+	ht_engine_epoch(e, epoch_ns(2));
+	is_int(f.tries[0], 1, "a failing page is backed off for conf->backoff epochs");
+	for (int i = 3; i < 6; i++)
+		ht_engine_epoch(e, epoch_ns(i));
+	is_int(f.tries[0], 2, "then retried once");
+	for (int i = 6; i < 12; i++)
+		ht_engine_epoch(e, epoch_ns(i));
+	is_int(f.tries[0], 2, "back-off doubles");
+	for (size_t i = 0; i < 100; i++)
+		f.busy[i] = 0;
+	for (int i = 12; i < 30; i++)
+		ht_engine_epoch(e, epoch_ns(i));
+	is_int(fk_fast(&f), 64 * M / FK_PAGE, "pages that recover are moved later");
+	/* pages vanish under the engine: counted, never fatal */
+	for (size_t i = 0; i < 50; i++)
+		f.node[f.npages - 1 - i] = -1;
+	ht_engine_hint(e, B, 64 * M, HT_PIN_SLOW);
+	ht_engine_epoch(e, epoch_ns(30));
+	ht_engine_get_stats(e, &st);
+	is_int(fk_fast(&f), 0, "PIN_SLOW: everything demoted");
+	ok(st.fail_enoent == 0, "pages seen gone by the query are not tried (%llu)", (unsigned long long)st.fail_enoent);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+static void test_rate(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, SPAN, 1);
+	struct ht_conf c = cfg("migrate_rate=8M,epoch_cap=512M");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, SPAN, HT_ORIGIN_USER);
+	ht_engine_hint(e, B, 64 * M, HT_HOT);
+	ht_engine_epoch(e, 1000000000ull);
+	ht_engine_epoch(e, 1500000000ull); /* 0.5 s later: 4 MiB allowed */
+	is_int(fk_fast(&f) * FK_PAGE, 4 * M + 4 * M, "rate limit: 8 MiB/s over 2 epochs of 0.5 s moves 8 MiB");
+	ht_engine_destroy(e);
+	c = cfg("migrate_rate=0,epoch_cap=2M");
+	e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, SPAN, HT_ORIGIN_USER);
+	ht_engine_hint(e, B + 128 * M, 64 * M, HT_HOT);
+	ht_engine_epoch(e, 1000000000ull);
+	is_int(fk_fast_in(&f, B + 128 * M, B + 192 * M) * FK_PAGE, 2 * M, "epoch_cap: 2 MiB per epoch");
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+struct racer { struct ht_engine *e; atomic_int stop; _Atomic uint64_t sent; };
+
+static void *ingest_thread(void *arg)
+{
+	struct racer *r = arg;
+	struct ht_sample b[64];
+	memset(b, 0, sizeof(b));
+	uint64_t x = 12345;
+	while (!atomic_load(&r->stop)) {
+		for (int i = 0; i < 64; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			b[i].addr = B + (x >> 20) % SPAN;
+		}
+		ht_engine_ingest(r->e, b, 64);
+		atomic_fetch_add(&r->sent, 64);
+	}
+	return NULL;
+}
+
+static void test_race(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, SPAN, 1);
+	struct ht_conf c = cfg("fast_quota=32M,migrate_rate=0,min_range=64K,split_tau=1");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct racer r = { e, 0, 0 };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, ingest_thread, &r);
+	uint64_t y = 777;
+	for (int i = 0; i < 3000; i++) {
+		y = y * 6364136223846793005ull + 1442695040888963407ull;
+		uintptr_t s = B + ((y >> 24) % (SPAN / FK_PAGE)) * FK_PAGE;
+		size_t len = ((y >> 8) % 64 + 1) * FK_PAGE * 16;
+		if (i % 3)
+			ht_engine_add_range(e, s, len, HT_ORIGIN_EXTENT);
+		else
+			ht_engine_remove_range(e, s, len);
+		if (i % 100 == 0)
+			ht_engine_epoch(e, epoch_ns(i / 100));
+	}
+	atomic_store(&r.stop, 1);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	is_int(st.samples, atomic_load(&r.sent), "ingest raced 3000 add/remove calls: every sample accounted (%llu)",
+	       (unsigned long long)atomic_load(&r.sent));
+	ok(st.samples_unmanaged > 0 && st.samples_unmanaged < st.samples, "unmanaged samples counted (%llu)",
+	   (unsigned long long)st.samples_unmanaged);
+	struct ht_range_info *ri = malloc(100000 * sizeof(*ri));
+	size_t n = ht_engine_top_ranges(e, ri, 100000);
+	int sane = n > 0;
+	for (size_t i = 0; i < n; i++)
+		sane &= ri[i].len > 0 && ri[i].start >= B && ri[i].start + ri[i].len <= B + SPAN + 64 * 16 * FK_PAGE;
+	ok(sane, "range map consistent afterwards (%zu ranges)", n);
+	long fast = 0;
+	for (size_t i = 0; i < n; i++)
+		fast += fk_fast_in(&f, ri[i].start, ri[i].start + ri[i].len);
+	ok(fast * FK_PAGE <= 32 * M, "quota held over the managed ranges (%.1f MiB)", fast * FK_PAGE / (double)M);
+	free(ri);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+int main(void)
+{
+	test_budget();
+	test_args();
+	test_exchange();
+	test_hints();
+	test_failures();
+	test_rate();
+	test_race();
+	return tap_done();
+}
