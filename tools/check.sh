@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# The README's test command: build out of tree and run the whole suite.
+# The README's test command: install what is missing (tools/packages.txt),
+# build out of tree ($BUILD_DIR, default ./build) and run the whole suite:
+# unit tests and the two-tier guest tests. Fails if any test fails.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$src/build}
-cd "$src"
-autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
-mkdir -p "$build"
+. "$src/tools/deps.sh"
+ht_ensure_packages "$src"
+ht_build "$src" "$build"
 cd "$build"
-[ -f Makefile ] || "$src/configure" -q
-make -j"$(nproc)" -s
-make -j"$(nproc)" check
+start=$(date +%s)
+if ! make -j"$(nproc)" check; then
+	# Show the failures themselves, not only the summary.
+	find . -name test-suite.log -exec cat {} +
+	echo "tools/check.sh: some tests failed (logs above; build dir $build)" >&2
+	exit 1
+fi
+echo "tools/check.sh: all tests passed in $(( $(date +%s) - start )) s"
