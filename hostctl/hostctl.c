@@ -7,6 +7,7 @@
 #include "state.h"
 #include "vm.h"
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,7 +184,10 @@ static int cmd_grant(struct opts *o, struct hc_state *s, int argc, char **argv)
 			*dot = 0;
 		if (hc_state_find(s, nm))
 			return die("a VM named %s already exists; pick another with --name%s", nm, "");
-		if (!(v = hc_state_add(s, nm, key)))
+		char abs[PATH_MAX];
+		if (!realpath(key, abs))
+			snprintf(abs, sizeof(abs), "%s", key);
+		if (!(v = hc_state_add(s, nm, abs)))
 			return die("out of memory%s%s", "", "");
 	}
 	if (cls >= 0)
@@ -318,7 +322,7 @@ static int cmd_status(struct opts *o, struct hc_state *s, int argc, char **argv)
 	}
 	json_object_object_add(root, "tiers", tiers);
 	if (o->json)
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	hc_link_close(&l);
 	hc_vm_detach(&vm);
@@ -386,6 +390,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .state = getenv("HOSTCTL_STATE"), .timeout_ms = 10000, .chunk = 32 << 20,
 			  .fast_node = -1, .slow_node = -1 };
+	signal(SIGPIPE, SIG_IGN); /* a vanished agent or QEMU is an error, not a kill */
 	if (!o.state)
 		o.state = "/var/lib/hypertier/hostctl.json";
 	int c;

@@ -151,7 +151,7 @@ int hc_state_save(struct hc_state *s, const char *path, char *why)
 	json_object_object_add(root, "vms", vms);
 	char tmp[PATH_MAX + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int rc = json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PRETTY);
+	int rc = json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	json_object_put(root);
 	if (rc < 0 || rename(tmp, path) < 0) {
 		snprintf(why, HC_WHY, "cannot write state file %s: %s", path, strerror(errno));
