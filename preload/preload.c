@@ -33,6 +33,18 @@ HT_API void *pvalloc(size_t size)
 	return memalign(page, n ? n : page);
 }
 
+/* jemalloc's realloc, renamed at build time (Makefile.am). */
+void *ht_je_realloc(void *ptr, size_t size);
+
+/* Like glibc: a failed realloc sets ENOMEM (jemalloc 5.3 does not). */
+HT_API void *realloc(void *ptr, size_t size)
+{
+	void *q = ht_je_realloc(ptr, size);
+	if (!q && size)
+		errno = ENOMEM;
+	return q;
+}
+
 __attribute__((constructor)) static void ht_preload_init(void)
 {
 	ht_runtime_init();

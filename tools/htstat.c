@@ -72,7 +72,7 @@ static void show(const struct ht_sf_data *d, int pid)
 		}
 	}
 	if (d->nsites) {
-		printf("top sites   %6s %5s %8s %12s %s\n", "heat", "tier", "allocs", "live", "call site");
+		printf("top sites   %6s %5s %8s %8s %12s %s\n", "heat", "tier", "allocs", "placed", "live", "call site");
 		for (uint32_t i = 0; i < d->nsites && i < HT_SF_TOP; i++) {
 			const struct ht_sf_site *t = &d->sites[i];
 			char heat[16];
@@ -80,8 +80,8 @@ static void show(const struct ht_sf_data *d, int pid)
 				snprintf(heat, sizeof(heat), "?");
 			else
 				snprintf(heat, sizeof(heat), "%.2f", t->heat);
-			printf("            %6s %5s %8" PRIu64 " %12s %s\n", heat, tier_name(t->tier), t->allocs,
-			       bytes(t->live_bytes, a, sizeof(a)), t->name[0] ? t->name : "(resolving)");
+			printf("            %6s %5s %8" PRIu64 " %8" PRIu64 " %12s %s\n", heat, tier_name(t->tier), t->allocs,
+			       t->placed, bytes(t->live_bytes, a, sizeof(a)), t->name[0] ? t->name : "(resolving)");
 		}
 	}
 }

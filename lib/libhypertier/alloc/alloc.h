@@ -58,6 +58,7 @@ void ht_alloc_get_stats(struct ht_alloc *a, struct ht_stats *st);
 struct ht_site_info {
 	uint64_t hash;
 	uint64_t allocs, live_bytes;
+	uint64_t placed;      /* allocations bound to its learned tier at birth */
 	double heat;          /* mean density rank of its ranges, -1 if not seen yet */
 	int tier;             /* learned birth tier: HT_TIER_FAST/SLOW, -1 none */
 	int nobs;             /* observations behind heat */

@@ -23,7 +23,7 @@ struct ht_site {
 	_Atomic int ready;          /* ips written */
 	int nip;
 	uintptr_t ip[HT_SITE_MAXDEPTH];
-	_Atomic uint64_t allocs, live_bytes;
+	_Atomic uint64_t allocs, live_bytes, placed;
 	_Atomic uint64_t hist_heat_fp, hist_n; /* heat of freed allocations (fixed point 1e6) */
 	_Atomic int tier;           /* learned birth tier, -1 none */
 	double heat;                /* learner's last score, -1 unknown */
@@ -64,10 +64,13 @@ struct ht_alloc {
 
 	/* sites */
 	void *site_hook;            /* jemalloc hook handle */
-	uintptr_t self_lo, self_hi; /* our own text: frames skipped while unwinding */
+	/* Frames between the hook and the caller of each entry point (calibrated at install). */
+	int skip[16];
+	_Atomic int calibrating;    /* entry type + 1 while calibrating */
+	uintptr_t calib_want;       /* return address that marks the calibration caller */
 	struct ht_site sites[HT_SITES];
 	struct ht_live live_tab[HT_LIVE];
-	_Atomic uint64_t sites_dropped, births_placed[2];
+	_Atomic uint64_t sites_dropped;
 	double tmp_sum[HT_SITES];
 	int tmp_n[HT_SITES];
 };

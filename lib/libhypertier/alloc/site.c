@@ -11,7 +11,8 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include <dlfcn.h>
-#include <link.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #define UNW_LOCAL_ONLY
@@ -45,24 +46,20 @@ static size_t req_size(int type, uintptr_t result_raw, const uintptr_t *args)
 	}
 }
 
-static uint64_t stack_hash(struct ht_alloc *a, uintptr_t *ips, int *nip)
+/* Same function, same depth, for calibration and for real use: keep it out of line. */
+static __attribute__((noinline)) int capture(void **buf, int max)
 {
-	void *buf[HT_SITE_MAXDEPTH + 24];
-	int depth = (int)a->conf->site_depth;
-	int n = unw_backtrace(buf, depth + 24);
+	return unw_backtrace(buf, max);
+}
+
+static uint64_t hash_ips(const uintptr_t *ips, int n)
+{
 	uint64_t h = 1469598103934665603ull;
-	int k = 0;
-	for (int i = 0; i < n && k < depth; i++) {
-		uintptr_t ip = (uintptr_t)buf[i];
-		if (ip >= a->self_lo && ip < a->self_hi)
-			continue; /* jemalloc and us */
-		ips[k++] = ip;
+	for (int i = 0; i < n; i++)
 		for (int b = 0; b < 8; b++) {
-			h ^= (ip >> (8 * b)) & 0xff;
+			h ^= (ips[i] >> (8 * b)) & 0xff;
 			h *= 1099511628211ull;
 		}
-	}
-	*nip = k;
 	return h ? h : 1;
 }
 
@@ -113,15 +110,26 @@ static void live_insert(struct ht_alloc *a, uintptr_t addr, size_t size, int sit
 	atomic_fetch_add(&a->sites_dropped, 1);
 }
 
+static void calibrated(struct ht_alloc *a, int type);
+
 static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, uintptr_t args[3])
 {
 	struct ht_alloc *a = extra;
+	if (atomic_load_explicit(&a->calibrating, memory_order_relaxed)) {
+		calibrated(a, type);
+		return;
+	}
 	size_t size = req_size(type, result_raw, args);
 	if (!result || size < a->conf->site_threshold || !atomic_load_explicit(&a->live, memory_order_relaxed))
 		return;
+	void *buf[HT_SITE_MAXDEPTH + 16];
+	int skip = type >= 0 && type < 16 ? a->skip[type] : 0;
+	int n = capture(buf, skip + (int)a->conf->site_depth);
 	uintptr_t ips[HT_SITE_MAXDEPTH];
-	int nip;
-	uint64_t h = stack_hash(a, ips, &nip);
+	int nip = 0;
+	for (int i = skip; i < n && nip < HT_SITE_MAXDEPTH; i++)
+		ips[nip++] = (uintptr_t)buf[i];
+	uint64_t h = hash_ips(ips, nip);
 	int s = site_get(a, h, ips, nip);
 	if (s < 0) {
 		atomic_fetch_add(&a->sites_dropped, 1);
@@ -139,7 +147,7 @@ static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, 
 	uintptr_t lo = ((uintptr_t)result + page - 1) & ~(page - 1);
 	uintptr_t hi = ((uintptr_t)result + size) & ~(page - 1);
 	if (hi > lo && ht_alloc_bind((void *)lo, hi - lo, a->node[tier], 1) == 0)
-		atomic_fetch_add(&a->births_placed[tier], 1);
+		atomic_fetch_add(&st->placed, 1);
 }
 
 static void on_dalloc(void *extra, int type, void *address, uintptr_t args[3])
@@ -166,22 +174,47 @@ static void on_dalloc(void *extra, int type, void *address, uintptr_t args[3])
 	}
 }
 
-struct self_range { uintptr_t base, lo, hi; };
-
-static int find_self(struct dl_phdr_info *info, size_t sz, void *arg)
+/*
+ * How many frames lie between the hook and the program for each entry
+ * point: call each one from calibrate() and find calibrate's caller in the
+ * hook's backtrace. Works whether jemalloc sits in a DSO or in the program.
+ */
+static void calibrated(struct ht_alloc *a, int type)
 {
-	struct self_range *r = arg;
-	if (info->dlpi_addr != r->base)
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-		if (!r->lo || lo < r->lo) r->lo = lo;
-		if (hi > r->hi) r->hi = hi;
+	void *buf[64];
+	int n = capture(buf, 64);
+	if (type < 0 || type >= 16 || atomic_load(&a->calibrating) != type + 1)
+		return;
+	for (int i = 1; i < n; i++)
+		if ((uintptr_t)buf[i] == a->calib_want) {
+			a->skip[type] = i - 1; /* buf[i-1] is inside calibrate(): the "caller" frame */
+			return;
+		}
+}
+
+static __attribute__((noinline)) void calibrate(struct ht_alloc *a, int type, size_t n)
+{
+	void *ref[2], *p = NULL, *q = malloc(64);
+	if (unw_backtrace(ref, 2) < 2 || !q)
+		goto out;
+	a->calib_want = (uintptr_t)ref[1];
+	atomic_store(&a->calibrating, type + 1);
+	switch (type) {
+	case JH_MALLOC: p = malloc(n); break;
+	case JH_CALLOC: p = calloc(1, n); break;
+	case JH_POSIX_MEMALIGN: if (posix_memalign(&p, 64, n)) p = NULL; break;
+	case JH_ALIGNED_ALLOC: p = aligned_alloc(64, n); break;
+	case JH_MEMALIGN: p = memalign(64, n); break;
+	case JH_VALLOC: p = valloc(n); break;
+	case JH_MALLOCX: p = mallocx(n, 0); break;
+	case JH_REALLOC: p = realloc(q, n); q = NULL; break;
+	case JH_RALLOCX: p = rallocx(q, n, 0); q = NULL; break;
 	}
-	return 1;
+	atomic_store(&a->calibrating, 0);
+out:
+	free(p);
+	free(q);
+	__asm__ volatile("" ::: "memory"); /* no tail calls: calibrate keeps its frame */
 }
 
 int ht_site_install(struct ht_alloc *a, char *why, size_t whylen)
@@ -192,14 +225,6 @@ int ht_site_install(struct ht_alloc *a, char *why, size_t whylen)
 		snprintf(why, whylen, "allocation sites need jemalloc 5.3 hooks (have %s)", ver ? ver : "?");
 		return -1;
 	}
-	Dl_info self;
-	struct self_range r = { 0, 0, 0 };
-	if (dladdr((void *)ht_site_install, &self))
-		r.base = (uintptr_t)self.dli_fbase;
-	/* for a DSO dli_fbase equals the load bias dl_iterate_phdr reports */
-	dl_iterate_phdr(find_self, &r);
-	a->self_lo = r.lo;
-	a->self_hi = r.hi;
 	struct je_hooks hk = { on_alloc, on_dalloc, NULL, a };
 	sz = sizeof(a->site_hook);
 	if (mallctl("experimental.hooks.install", &a->site_hook, &sz, &hk, sizeof(hk))) {
@@ -207,6 +232,8 @@ int ht_site_install(struct ht_alloc *a, char *why, size_t whylen)
 		a->site_hook = NULL;
 		return -1;
 	}
+	for (int t = JH_MALLOC; t <= JH_RALLOCX; t++)
+		calibrate(a, t, 4096);
 	return 0;
 }
 
@@ -282,7 +309,7 @@ size_t ht_alloc_top_sites(struct ht_alloc *a, struct ht_site_info *out, size_t m
 			continue;
 		struct ht_site_info in = {
 			.hash = atomic_load(&st->hash), .allocs = atomic_load(&st->allocs),
-			.live_bytes = atomic_load(&st->live_bytes), .heat = st->heat,
+			.live_bytes = atomic_load(&st->live_bytes), .placed = atomic_load(&st->placed), .heat = st->heat,
 			.tier = atomic_load(&st->tier), .nobs = st->nobs,
 		};
 		snprintf(in.name, sizeof(in.name), "%s", st->name);

@@ -145,6 +145,7 @@ static void snapshot(struct ht_runtime *r, struct ht_sf_data *d, uint64_t now)
 			s->hash = si[i].hash;
 			s->allocs = si[i].allocs;
 			s->live_bytes = si[i].live_bytes;
+			s->placed = si[i].placed;
 			s->heat = si[i].heat;
 			s->tier = si[i].tier;
 			s->nobs = si[i].nobs;

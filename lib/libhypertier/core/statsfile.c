@@ -289,8 +289,8 @@ size_t ht_sf_json(const struct ht_sf_data *d, int pid, char *buf, size_t len)
 	for (uint32_t i = 0; i < d->nsites && i < HT_SF_TOP; i++) {
 		const struct ht_sf_site *t = &d->sites[i];
 		jput(&b, "%s{\"hash\":\"%016" PRIx64 "\",\"allocs\":%" PRIu64 ",\"live_bytes\":%" PRIu64
-		     ",\"heat\":%g,\"tier\":%d,\"observations\":%d,\"name\":",
-		     i ? "," : "", t->hash, t->allocs, t->live_bytes, t->heat, t->tier, t->nobs);
+		     ",\"placed\":%" PRIu64 ",\"heat\":%g,\"tier\":%d,\"observations\":%d,\"name\":",
+		     i ? "," : "", t->hash, t->allocs, t->live_bytes, t->placed, t->heat, t->tier, t->nobs);
 		jstr(&b, t->name);
 		jput(&b, "}");
 	}

@@ -21,7 +21,7 @@ struct ht_sf_range {
 };
 
 struct ht_sf_site {
-	uint64_t hash, allocs, live_bytes;
+	uint64_t hash, allocs, live_bytes, placed;
 	double heat;               /* -1: not measured yet */
 	int32_t tier, nobs;        /* learned birth tier (-1 none) */
 	char name[96];
