@@ -94,6 +94,9 @@ static int sw_start(struct ht_source *s, char *why, size_t whylen)
 		sw.enq = sw.deq = 0;
 		__atomic_store_n(&sw.cells, cells, __ATOMIC_RELEASE);
 	}
+	/* Discard what a previous consumer left (no producer runs while inactive). */
+	for (struct sw_cell *c; (c = &sw.cells[sw.deq & sw.mask])->seq == sw.deq + 1; sw.deq++)
+		__atomic_store_n(&c->seq, sw.deq + sw.mask + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&sw.lost, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&sw.active, 1, __ATOMIC_RELEASE);
 	s->stats.period = 1;
