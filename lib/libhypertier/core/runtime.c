@@ -15,11 +15,9 @@
 #include "../alloc/alloc.h"
 #include "../plan/engine.h"
 #include "../source/source.h"
-#include "../source/software.h"
-#if __has_include("../source/sampler.h")
 #include "../source/sampler.h"
-#define HT_HAVE_SAMPLER 1
-#endif
+#include "../source/software.h"
+#include "../source/trace.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -96,7 +94,6 @@ void ht_rt_fill_stats(struct ht_runtime *r, struct ht_stats *st)
 	st->fast_node = r->topo.fast;
 	st->slow_node = r->topo.slow;
 	ht_engine_get_stats(r->engine, st);
-#ifdef HT_HAVE_SAMPLER
 	if (r->sampler) {
 		struct ht_source_stats ss;
 		uint64_t cpu = 0;
@@ -109,7 +106,6 @@ void ht_rt_fill_stats(struct ht_runtime *r, struct ht_stats *st)
 		st->period_changes = ss.period_changes;
 		st->sampler_cpu_ns = cpu;
 	}
-#endif
 	if (r->alloc)
 		ht_alloc_get_stats(r->alloc, st);
 }
@@ -297,15 +293,17 @@ static void stop_all(struct ht_runtime *r, int unlink_stats)
 		pthread_join(r->thread, NULL);
 		r->thread_on = 0;
 	}
-#ifdef HT_HAVE_SAMPLER
-	if (r->sampler) {
+	if (r->sampler)
 		ht_sampler_stop(r->sampler);
-		ht_sampler_destroy(r->sampler);
-		r->sampler = NULL;
-	}
-#endif
 	if (r->engine) {
 		ht_engine_stop(r->engine);
+		ht_engine_on_map(r->engine, NULL, NULL);
+	}
+	if (r->sampler) {
+		ht_sampler_destroy(r->sampler); /* closes the trace */
+		r->sampler = NULL;
+	}
+	if (r->engine) {
 		ht_engine_destroy(r->engine);
 		r->engine = NULL;
 	}
@@ -319,32 +317,47 @@ static void stop_all(struct ht_runtime *r, int unlink_stats)
 	r->stop_fd = -1;
 }
 
+/* record=: every range-map change goes into the trace next to the samples. */
+static void trace_map(void *w, uintptr_t start, size_t len, int unmap)
+{
+	ht_trace_write_map(w, mono_ns(), start, len, unmap);
+}
+
+/* sample=replay: the trace's own map events define the managed ranges. */
+static void replay_map(void *engine, uint64_t time_ns, uint64_t start, uint64_t len, int unmap)
+{
+	if (unmap)
+		ht_engine_remove_range(engine, start, len);
+	else
+		ht_engine_add_range(engine, start, len, HT_ORIGIN_USER);
+}
+
 static void start_sampler(struct ht_runtime *r)
 {
 	char why[256] = "";
 	const struct ht_source_ops *ops = ht_source_select(&r->conf, why, sizeof(why));
+	snprintf(r->source, sizeof(r->source), "none");
 	if (!ops) {
-		snprintf(r->source, sizeof(r->source), "none");
 		ht_info("no sample source: %s; placement at birth, hints and the allocator still work", why);
 		return;
 	}
-#ifdef HT_HAVE_SAMPLER
 	r->sampler = ht_sampler_create(&r->conf, ops, ht_engine_ingest, r->engine, why, sizeof(why));
-	if (r->sampler && ht_sampler_start(r->sampler) != 0) {
-		ht_sampler_destroy(r->sampler);
-		r->sampler = NULL;
-		snprintf(why, sizeof(why), "sampler thread did not start");
-	}
 	if (!r->sampler) {
-		snprintf(r->source, sizeof(r->source), "none");
 		ht_info("sample source %s failed: %s", ops->name, why);
 		return;
 	}
-	snprintf(r->source, sizeof(r->source), "%s", ops->name);
-#else
-	snprintf(r->source, sizeof(r->source), "none");
-	ht_info("sample source %s selected but the sampler is not built in", ops->name);
-#endif
+	if (ht_sampler_trace(r->sampler))
+		ht_engine_on_map(r->engine, trace_map, ht_sampler_trace(r->sampler));
+	ht_sampler_on_map(r->sampler, replay_map, r->engine);
+	int rc = ht_sampler_start(r->sampler);
+	if (rc) {
+		ht_info("sample source %s: the sampler thread did not start (%s)", ops->name, strerror(-rc));
+		ht_engine_on_map(r->engine, NULL, NULL);
+		ht_sampler_destroy(r->sampler);
+		r->sampler = NULL;
+		return;
+	}
+	snprintf(r->source, sizeof(r->source), "%s", ht_sampler_source_name(r->sampler));
 }
 
 /* Returns 1 when the runtime is on. */
