@@ -195,6 +195,13 @@ void ht_sampler_get_stats(struct ht_sampler *s, struct ht_source_stats *st, uint
 }
 
 struct ht_trace_writer *ht_sampler_trace(struct ht_sampler *s) { return s->trace; }
+
+void ht_sampler_record_map(void *sampler, uintptr_t start, size_t len, int unmap)
+{
+	struct ht_sampler *s = sampler;
+	if (s->trace && !s->trace_failed)
+		ht_trace_write_map(s->trace, clock_ns(CLOCK_MONOTONIC), start, len, unmap);
+}
 const char *ht_sampler_source_name(const struct ht_sampler *s) { return s->src.ops->name; }
 
 void ht_sampler_on_map(struct ht_sampler *s, ht_map_fn fn, void *arg)

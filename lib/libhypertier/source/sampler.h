@@ -30,6 +30,12 @@ long ht_sampler_drain_once(struct ht_sampler *s);
 void ht_sampler_get_stats(struct ht_sampler *s, struct ht_source_stats *st, uint64_t *cpu_ns);
 /* The trace writer (record=), or NULL. Map events go in with ht_trace_write_map. */
 struct ht_trace_writer *ht_sampler_trace(struct ht_sampler *s);
+/*
+ * With record=: write one range-map event (now) into the trace; has the
+ * signature of ht_engine_on_map's callback, arg = the sampler. A no-op
+ * without record=. Stop whatever calls it before ht_sampler_destroy.
+ */
+void ht_sampler_record_map(void *sampler, uintptr_t start, size_t len, int unmap);
 /* The source's name ("pebs", "software", ...). */
 const char *ht_sampler_source_name(const struct ht_sampler *s);
 /* Map events carried by the source (replay); call before ht_sampler_start. */
