@@ -1,0 +1,106 @@
+/*
+ * test_munmap.c - guest test: the program unmaps chunks while the engine is
+ * exchanging them (its own thread, real move_pages). Nothing crashes, the
+ * pages that vanished are counted as failures, and afterwards the range map
+ * holds exactly the chunks still mapped: the ones unregistered after munmap
+ * and the ones only a /proc/self/maps rescan can notice are both gone.
+ */
+#include "engine_guest.h"
+
+#define MIB (1ul << 20)
+#define CHUNK (2 * MIB)
+#define NCHUNK 64
+#define SIZE (NCHUNK * CHUNK)
+#define PAGE 4096ul
+#define LIMIT_S 150
+
+static char *mem;
+static int live[NCHUNK];
+
+static void hint_half(struct ht_engine *e, int hot)
+{
+	for (int c = 0; c < NCHUNK; c++)
+		if (live[c])
+			ht_engine_hint(e, (uintptr_t)(mem + (size_t)c * CHUNK), CHUNK, (c < NCHUNK / 2) == hot ? HT_HOT : HT_COLD);
+}
+
+int main(void)
+{
+	struct tier_engine T;
+	tier_engine_init(&T, "epoch=100ms,fast_quota=64M,migrate_rate=0,epoch_cap=0,batch=4M");
+	mem = (char *)gups_map(SIZE, 1);
+	if (!mem)
+		tap_bail("mmap/mbind of 128 MiB on node 1 failed");
+	for (size_t i = 0; i < SIZE; i++)
+		mem[i] = (char)(i * 7 + 1);
+	for (int c = 0; c < NCHUNK; c++)
+		live[c] = 1;
+	is_int(ht_engine_add_range(T.e, (uintptr_t)mem, SIZE, HT_ORIGIN_USER), 0, "128 MiB registered");
+	hint_half(T.e, 1);
+	ok(ht_engine_start(T.e) == 0, "engine thread started");
+
+	uint64_t t0 = mono_ns(), x = 12345;
+	int unmapped = 0, unregistered = 0, flips = 0;
+	struct ht_stats st = { .size = sizeof(st) };
+	do {
+		sleep_ms(150);
+		/* every third round: switch halves, so exchanges are in flight again */
+		if (++flips % 3 == 0)
+			hint_half(T.e, (flips / 3) & 1);
+		sleep_ms(50);
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		int c = (int)((x >> 33) % NCHUNK);
+		if (!live[c] || unmapped >= NCHUNK / 2)
+			continue;
+		if (munmap(mem + (size_t)c * CHUNK, CHUNK) != 0)
+			tap_bail("munmap failed");
+		live[c] = 0;
+		unmapped++;
+		if (c & 1) { /* the program tells us, after the fact */
+			ht_engine_remove_range(T.e, (uintptr_t)(mem + (size_t)c * CHUNK), CHUNK);
+			unregistered++;
+		}
+		ht_engine_get_stats(T.e, &st);
+	} while ((st.fail_enoent == 0 || unmapped < NCHUNK / 4) && (mono_ns() - t0) / 1000000000ull < LIMIT_S);
+	ht_engine_stop(T.e);
+	ht_engine_get_stats(T.e, &st);
+	ok(1, "no crash: %d chunks unmapped under the engine (%d unregistered after), %llu pages moved",
+	   unmapped, unregistered, (unsigned long long)(st.pages_promoted + st.pages_demoted));
+	ok(st.fail_enoent > 0, "pages that vanished mid-exchange counted: %llu (ebusy %llu, enomem %llu, other %llu)",
+	   (unsigned long long)st.fail_enoent, (unsigned long long)st.fail_ebusy, (unsigned long long)st.fail_enomem,
+	   (unsigned long long)st.fail_other);
+
+	/* The rescan notices chunks unmapped without a word (it also adds the process's other anon memory). */
+	ok(ht_engine_scan_maps(T.e) > 0, "rescan of /proc/self/maps");
+	size_t cap = 100000, n;
+	struct ht_range_info *ri = malloc(cap * sizeof(*ri));
+	n = ht_engine_top_ranges(T.e, ri, cap);
+	uint64_t covered[NCHUNK] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t s = ri[i].start, e = s + ri[i].len;
+		for (int c = 0; c < NCHUNK; c++) {
+			uintptr_t cs = (uintptr_t)mem + (size_t)c * CHUNK, ce = cs + CHUNK;
+			uintptr_t a = s > cs ? s : cs, b = e < ce ? e : ce;
+			if (b > a)
+				covered[c] += b - a;
+		}
+	}
+	int wrong = 0;
+	for (int c = 0; c < NCHUNK; c++) {
+		if (live[c] && covered[c] != CHUNK)
+			wrong++;
+		/* an unmapped chunk must be gone, unless something else got mapped there since */
+		if (!live[c] && covered[c] && msync(mem + (size_t)c * CHUNK, CHUNK, MS_ASYNC) != 0)
+			wrong++;
+	}
+	is_int(wrong, 0, "range map: the %d live chunks fully managed, the %d unmapped ones gone", NCHUNK - unmapped, unmapped);
+	size_t bad = 0;
+	for (int c = 0; c < NCHUNK; c++)
+		if (live[c])
+			for (size_t i = (size_t)c * CHUNK; i < (size_t)(c + 1) * CHUNK; i++)
+				bad += mem[i] != (char)(i * 7 + 1);
+	is_int(bad, 0, "live chunks intact after all the moves");
+	free(ri);
+	ht_engine_destroy(T.e);
+	return tap_done();
+}
