@@ -376,9 +376,36 @@ static void test_race(void)
 	fake_fini(&f);
 }
 
+static void test_thread(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, 16 * M, 1);
+	struct ht_conf c = cfg("epoch=10ms,migrate_rate=64M");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, 16 * M, HT_ORIGIN_USER);
+	ht_engine_hint(e, B, 16 * M, HT_HOT);
+	is_int(ht_engine_start(e), 0, "epoch thread starts");
+	struct timespec ts = { 0, 300000000 };
+	nanosleep(&ts, NULL);
+	ht_engine_stop(e);
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	ok(st.epochs >= 3 && st.epochs <= 40, "it ran epochs on its timer (%llu in 0.3 s at 10 ms)", (unsigned long long)st.epochs);
+	ok(fk_fast(&f) > 0 && fk_fast(&f) * FK_PAGE <= 16 * M, "and moved pages, paced (%ld)", fk_fast(&f));
+	uint64_t ep = st.epochs;
+	nanosleep(&ts, NULL);
+	ht_engine_get_stats(e, &st);
+	is_int(st.epochs, ep, "stopped: no more epochs");
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
 int main(void)
 {
 	test_budget();
+	test_thread();
 	test_args();
 	test_exchange();
 	test_hints();
