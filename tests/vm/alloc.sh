@@ -1,0 +1,50 @@
+#!/bin/sh
+# Guest tests of the allocator and runtime with the real two-node topology:
+# extents born on the chosen node, fast_first within the quota, hints (HOT,
+# PIN_FAST, PIN_SLOW), allocation-site learning, htstat on a live process,
+# fork/thread/exec stress with the runtime on, nothing left behind.
+vm=${abs_top_srcdir:-$(dirname "$0")/../..}/tests/vm
+b=${abs_top_builddir:-..}
+out=$(mktemp) || exit 1
+trap 'rm -f "$out"' EXIT
+"$vm/run-guest" --timeout 560 --lib "$b/preload/libhypertier.la" \
+	--bin "$b/tests/vm/test_vm_alloc" --bin "$b/tests/unit/test_forkstress" --bin "$b/tools/htstat" -- '
+	S=sample=software
+	run() { c=$1; shift; echo "# HYPERTIER_CONF=$c $*"; HYPERTIER_CONF=$c "$@" 2>&1; echo "# exit $?"; }
+	run place=fast test_vm_alloc place 0
+	run place=slow test_vm_alloc place 1
+	run fast_quota=64M,epoch=100ms test_vm_alloc quota
+	run $S,epoch=200ms test_vm_alloc hints
+	run $S,epoch=100ms,place=slow,site_hot=50,site_cold=10 test_vm_alloc sites 1 /t/bin/htstat
+	run $S,epoch=100ms,place=fast,site_hot=50,site_cold=10 test_vm_alloc sites 0 /t/bin/htstat
+	run $S,epoch=100ms,log=warn test_forkstress 60
+	left=$(ls /run/hypertier /tmp/hypertier 2>/dev/null | grep -c "\.stats$")
+	echo "STATS_LEFT $left"
+' >"$out" 2>&1
+rc=$?
+exec python3 - "$out" "$rc" <<'PY'
+import re, sys
+lines = open(sys.argv[1], errors="replace").read().splitlines()
+n = 0
+fail = False
+for l in lines:
+    m = re.match(r"^(not ok|ok) \d+(.*)$", l)
+    if m:
+        n += 1
+        print("%s %d%s" % (m.group(1), n, m.group(2)))
+    elif l.startswith("Bail out!"):
+        n += 1
+        print("not ok %d - %s" % (n, l))
+    elif l.startswith("STATS_LEFT "):
+        n += 1
+        left = int(l.split()[1])
+        print("%s %d - no stats file left behind after the runtimes exited (%d)" % ("ok" if left == 0 else "not ok", n, left))
+    elif re.match(r"^1\.\.\d+$", l):
+        continue
+    else:
+        print("# " + l)
+if n == 0:
+    print("not ok 1 - the guest run produced no results (run-guest exit %s)" % sys.argv[2])
+    n = 1
+print("1..%d" % n)
+PY

@@ -1,0 +1,236 @@
+/*
+ * Guest test of placement at birth, hints and allocation sites, linked with
+ * -lhypertier so the runtime is on (two nodes). The caller sets
+ * HYPERTIER_CONF; every node is read back with move_pages(nodes=NULL).
+ *   place NODE   big malloc'd blocks land on NODE (conf place=fast|slow);
+ *                ht_malloc_tier blocks land on their tier
+ *   quota        fast_first: blocks go fast until fast_quota, then slow
+ *   hints        HOT promoted without any sample, PIN_FAST never demoted,
+ *                PIN_SLOW never promoted
+ *   sites NODE   hot buffers from one call site, cold from another; the
+ *                second generation is born right although conf place puts
+ *                everything on NODE; htstat names both sites
+ */
+#define _GNU_SOURCE
+#include "tap.h"
+#include "hypertier.h"
+#include <numaif.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MB (1ul << 20)
+#define PAGE 4096ul
+
+/* Share of the block's pages on node (pages not present count against). */
+static double on_node(const void *p, size_t len, int node)
+{
+	size_t n = len / PAGE, hit = 0;
+	void **pages = malloc(n * sizeof(*pages));
+	int *st = malloc(n * sizeof(*st));
+	uintptr_t base = ((uintptr_t)p + PAGE - 1) & ~(PAGE - 1);
+	n = (((uintptr_t)p + len) & ~(PAGE - 1)) > base ? ((((uintptr_t)p + len) & ~(PAGE - 1)) - base) / PAGE : 0;
+	for (size_t i = 0; i < n; i++)
+		pages[i] = (void *)(base + i * PAGE);
+	if (n && move_pages(0, n, pages, NULL, st, 0) == 0)
+		for (size_t i = 0; i < n; i++)
+			hit += st[i] == node;
+	free(pages);
+	free(st);
+	return n ? (double)hit / n : 0;
+}
+
+static void touch(void *p, size_t len, int v) { memset(p, v, len); }
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+static int mode_place(int node)
+{
+	char *big = malloc(32 * MB);
+	touch(big, 32 * MB, 1);
+	double s = on_node(big, 32 * MB, node);
+	ok(s > 0.95, "malloc(32 MiB) born on node %d (%.0f%% of its pages)", node, 100 * s);
+	char *f = ht_malloc_tier(16 * MB, HT_TIER_FAST), *sl = ht_malloc_tier(16 * MB, HT_TIER_SLOW);
+	touch(f, 16 * MB, 2);
+	touch(sl, 16 * MB, 3);
+	double a = on_node(f, 16 * MB, 0), b = on_node(sl, 16 * MB, 1);
+	ok(a > 0.95, "ht_malloc_tier(FAST): %.0f%% on node 0", 100 * a);
+	ok(b > 0.95, "ht_malloc_tier(SLOW): %.0f%% on node 1", 100 * b);
+	ok(big[32 * MB - 1] == 1 && f[0] == 2 && sl[16 * MB - 1] == 3, "bytes intact");
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_stats(&st);
+	ok(st.extents_fast > 0 && st.extents_slow > 0, "stats count extents born on each tier (%lu fast, %lu slow)",
+	   (unsigned long)st.extents_fast, (unsigned long)st.extents_slow);
+	ht_free(f);
+	ht_free(sl);
+	free(big);
+	return 0;
+}
+
+static int mode_quota(void)
+{
+	enum { N = 8 };
+	char *b[N];
+	double s[N];
+	for (int i = 0; i < N; i++) {
+		b[i] = malloc(16 * MB);
+		touch(b[i], 16 * MB, i);
+		s[i] = on_node(b[i], 16 * MB, 0);
+	}
+	for (int i = 0; i < N; i++)
+		tap_diag("block %d: %.0f%% on node 0", i, 100 * s[i]);
+	ok(s[0] > 0.9, "first 16 MiB block born fast while the 64 MiB quota has room (%.0f%%)", 100 * s[0]);
+	ok(s[N - 1] < 0.1, "after %d MiB the quota is used up: the last block is born slow (%.0f%% fast)", 16 * N, 100 * s[N - 1]);
+	double tot = 0;
+	for (int i = 0; i < N; i++)
+		tot += s[i] * 16;
+	ok(tot <= 64 + 16, "fast-born total %.0f MiB stays near the 64 MiB quota", tot);
+	for (int i = 0; i < N; i++)
+		free(b[i]);
+	return 0;
+}
+
+static int mode_hints(void)
+{
+	char *hot = ht_malloc_tier(16 * MB, HT_TIER_SLOW), *ctl = ht_malloc_tier(16 * MB, HT_TIER_SLOW);
+	char *pin = ht_malloc_tier(16 * MB, HT_TIER_FAST), *cold = ht_malloc_tier(16 * MB, HT_TIER_FAST);
+	char *ps = ht_malloc_tier(16 * MB, HT_TIER_SLOW);
+	touch(hot, 16 * MB, 1);
+	touch(ctl, 16 * MB, 2);
+	touch(pin, 16 * MB, 3);
+	touch(cold, 16 * MB, 4);
+	touch(ps, 16 * MB, 5);
+	ok(on_node(hot, 16 * MB, 1) > 0.95 && on_node(pin, 16 * MB, 0) > 0.95, "blocks start on their tiers");
+	sleep_ms(500); /* let the runtime register the extents */
+	ok(ht_hint(hot, 16 * MB, HT_HOT) == 0, "HOT hint on a slow block");
+	ok(ht_hint(pin, 16 * MB, HT_PIN_FAST) == 0, "PIN_FAST hint on a fast block");
+	ok(ht_hint(ps, 16 * MB, HT_PIN_SLOW) == 0, "PIN_SLOW hint on a slow block");
+	double h = 0;
+	int ms = 0;
+	for (; ms < 10000 && (h = on_node(hot, 16 * MB, 0)) < 0.95; ms += 100)
+		sleep_ms(100);
+	ok(h > 0.95, "HOT block promoted with no sample at all (%.0f%% fast after %d ms)", 100 * h, ms);
+	ok(on_node(ctl, 16 * MB, 1) > 0.95, "control: the unhinted slow block stays slow (nothing sampled)");
+
+	/* squeeze the quota: cold fast memory is demoted, the pinned block never */
+	ht_set_fast_quota(24 * MB);
+	double pmin = 1, c = 0;
+	for (int i = 0; i < 60; i++) {
+		for (int k = 0; k < 2000; k++) /* PIN_SLOW ignores even heavy sampling */
+			ht_sample_access(ps + (size_t)(k * 7919 % 4096) * PAGE, 100);
+		sleep_ms(100);
+		double p = on_node(pin, 16 * MB, 0);
+		if (p < pmin)
+			pmin = p;
+		c = on_node(cold, 16 * MB, 1);
+	}
+	ok(c > 0.5, "quota squeezed to 24 MiB: the cold fast block was demoted (%.0f%% slow)", 100 * c);
+	ok(pmin > 0.99, "PIN_FAST block never demoted (at least %.0f%% fast at every check)", 100 * pmin);
+	ok(on_node(ps, 16 * MB, 1) > 0.99, "PIN_SLOW block never promoted despite its samples");
+	ok(hot[0] == 1 && pin[16 * MB - 1] == 3 && cold[123] == 4 && ps[7] == 5, "bytes intact after the moves");
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_stats(&st);
+	ok(st.pages_promoted > 0 && st.pages_demoted > 0, "stats: %lu pages promoted, %lu demoted", (unsigned long)st.pages_promoted,
+	   (unsigned long)st.pages_demoted);
+	ht_free(hot);
+	ht_free(ctl);
+	ht_free(pin);
+	ht_free(cold);
+	ht_free(ps);
+	return 0;
+}
+
+__attribute__((noinline)) char *make_hot(size_t n) { char *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+__attribute__((noinline)) char *make_cold(size_t n) { char *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+
+static int mode_sites(int place_node, const char *htstat)
+{
+	enum { N = 6 };
+	const size_t sz = 8 * MB;
+	char *hot[N], *cold[N];
+	for (int gen = 0; gen < 2; gen++) {
+		for (int i = 0; i < N; i++) {
+			hot[i] = make_hot(sz);
+			touch(hot[i], sz, 1);
+		}
+		for (int i = 0; i < N; i++) {
+			cold[i] = make_cold(sz);
+			touch(cold[i], sz, 2);
+		}
+		if (gen == 1)
+			break;
+		/* the program reports its accesses: only the hot buffers are used */
+		unsigned seed = 1;
+		for (int round = 0; round < 80; round++) {
+			for (int k = 0; k < 4000; k++) {
+				char *p = hot[rand_r(&seed) % N] + (size_t)(rand_r(&seed) % (sz / 64)) * 64;
+				(*(volatile char *)p)++;
+				ht_sample_access(p, 100);
+			}
+			sleep_ms(50);
+		}
+		for (int i = 0; i < N; i++) {
+			free(hot[i]);
+			free(cold[i]);
+		}
+		sleep_ms(300);
+	}
+	double h = 0, c = 0;
+	for (int i = 0; i < N; i++) {
+		h += on_node(hot[i], sz, 0) / N;
+		c += on_node(cold[i], sz, 1) / N;
+	}
+	tap_diag("second generation at birth: hot buffers %.0f%% on node 0, cold buffers %.0f%% on node 1 (place puts new memory on node %d)",
+		 100 * h, 100 * c, place_node);
+	if (place_node == 1)
+		ok(h > 0.9, "hot call site: second generation born fast although place=slow (%.0f%%)", 100 * h);
+	else
+		ok(c > 0.9, "cold call site: second generation born slow although place=fast (%.0f%%)", 100 * c);
+	ok(h > 0.9 && c > 0.9, "both sites placed right at birth");
+
+	/* htstat reads this live process and names both sites */
+	char cmd[256], out[32768];
+	snprintf(cmd, sizeof(cmd), "%s --json %d", htstat, (int)getpid());
+	FILE *f = popen(cmd, "r");
+	size_t n = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
+	out[n] = 0;
+	int rc = f ? pclose(f) : -1;
+	ok(rc == 0 && strstr(out, "\"enabled\":1") && strstr(out, "\"fast_node\":0,\"slow_node\":1"),
+	   "htstat --json reads the live process");
+	ok(strstr(out, "make_hot+") && strstr(out, "make_cold+"), "htstat lists both call sites by name");
+	snprintf(cmd, sizeof(cmd), "%s %d", htstat, (int)getpid());
+	f = popen(cmd, "r");
+	n = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
+	out[n] = 0;
+	rc = f ? pclose(f) : -1;
+	ok(rc == 0 && strstr(out, "fast tier") && strstr(out, "top sites"), "htstat text report");
+	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+		tap_diag("%s", l);
+	for (int i = 0; i < N; i++) {
+		free(hot[i]);
+		free(cold[i]);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *m = argc > 1 ? argv[1] : "";
+	if (!ok(ht_enabled(), "runtime on (HYPERTIER_CONF=%s)", getenv("HYPERTIER_CONF") ? getenv("HYPERTIER_CONF") : ""))
+		return tap_done();
+	if (!strcmp(m, "place") && argc > 2)
+		mode_place(atoi(argv[2]));
+	else if (!strcmp(m, "quota"))
+		mode_quota();
+	else if (!strcmp(m, "hints"))
+		mode_hints();
+	else if (!strcmp(m, "sites") && argc > 3)
+		mode_sites(atoi(argv[2]), argv[3]);
+	else
+		tap_bail("usage: test_vm_alloc place NODE | quota | hints | sites NODE HTSTAT");
+	return tap_done();
+}
