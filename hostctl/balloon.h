@@ -33,6 +33,7 @@ int hc_balloon_inflate(struct hc_balloon *b, int node, uint64_t bytes, struct hc
 void hc_balloon_commit(struct hc_balloon *b, int ok);
 /* Unpin (munmap) up to bytes of node's committed balloon, newest first. */
 uint64_t hc_balloon_deflate(struct hc_balloon *b, int node, uint64_t bytes);
-/* From /sys/devices/system/node/nodeN/meminfo; -1 if the node has none. */
+/* MemTotal and MemFree from /sys/devices/system/node/nodeN/meminfo, plus
+ * the node's free pages on per-CPU lists (/proc/zoneinfo); -1: no memory. */
 int hc_node_mem(int node, uint64_t *total, uint64_t *free);
 #endif

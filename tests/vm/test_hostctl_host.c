@@ -1,0 +1,264 @@
+/* test_hostctl_host.c - host side of the hostctl guest tests (run by
+ * run-guest --host-cmd, see hostctl-grant.sh / hostctl-hostile.sh). It drives
+ * the real hostctl against the running guest and checks, independently of
+ * hostctl: guest node free memory (sysfs, read by hostctl_guest over its own
+ * port) and host backing of each tier's file (st_blocks).
+ *   grant:   grant, shrink and grow both tiers both ways, rebalance, agent restart
+ *   hostile: lying agents, a real migration in progress */
+#include "qmp.h"
+#include "tap.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MiB (1ULL << 20)
+static struct hc_chan ctl;
+static const char *hostctl, *qmp_sock, *vm_dir;
+static char out[1 << 16], state[512], fpath[2][512];
+static int ffd[2];
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static const char *guest(const char *cmd)
+{
+	char why[HC_WHY], *line;
+	char b[128];
+	snprintf(b, sizeof(b), "%s\n", cmd);
+	if (hc_chan_write_raw(&ctl, b, strlen(b), 10000, why) < 0 || hc_chan_read_line(&ctl, 30000, &line, why) != 1) {
+		tap_diag("guest %s: %s", cmd, why);
+		tap_bail("lost the guest control port");
+	}
+	return line;
+}
+
+struct mem { long long total[2], free[2]; };
+static struct mem mem(void)
+{
+	struct mem m;
+	if (sscanf(guest("mem"), "%lld %lld %lld %lld", &m.total[0], &m.free[0], &m.total[1], &m.free[1]) != 4)
+		tap_bail("bad mem reply");
+	return m;
+}
+
+static long long backed(int t)
+{
+	struct stat st;
+	fstat(ffd[t], &st);
+	return (long long)st.st_blocks * 512;
+}
+
+/* Run hostctl with the test's state file; output in out[]. */
+static int run(double *secs, const char *fmt, ...)
+{
+	char args[1024], cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "HOSTCTL_STATE=%s %s %s 2>&1", state, hostctl, args);
+	double t0 = now();
+	FILE *p = popen(cmd, "r");
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	if (secs)
+		*secs = now() - t0;
+	for (char *l = strtok(strdup(out), "\n"); l; l = strtok(NULL, "\n"))
+		tap_diag("  | %s", l);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int near(long long got, long long want, double frac)
+{
+	long long d = got - want;
+	return (d < 0 ? -d : d) <= (long long)(frac * (want < 0 ? -want : want)) + 1;
+}
+
+/* One grant, then the checks every grant must pass. dq: quota change per
+ * tier (negative: balloon grows). */
+static void grant_and_check(const char *what, long long fast_quota, long long slow_quota, long long dq0, long long dq1)
+{
+	struct mem a = mem();
+	long long b0 = backed(0), b1 = backed(1);
+	double s;
+	int rc = run(&s, "grant vm --fast %lldM --slow %lldM", fast_quota >> 20, slow_quota >> 20);
+	struct mem b = mem();
+	long long q[2] = { fast_quota, slow_quota }, dq[2] = { dq0, dq1 }, bb[2] = { b0, b1 };
+	ok(rc == 0, "%s: hostctl grant ok (%.1f s)", what, s);
+	for (int t = 0; t < 2; t++) {
+		const char *tn = t ? "slow" : "fast";
+		long long dfree = b.free[t] - a.free[t], dback = backed(t) - bb[t];
+		if (dq[t]) {
+			ok(near(dfree, dq[t], 0.01), "%s: guest node %d free moved by %lld KiB, granted %+lld KiB (+-1%%)", what, t,
+			   dfree >> 10, dq[t] >> 10);
+		} else {
+			ok(near(dfree, 0, 0) || (dfree < 0 ? -dfree : dfree) <= (long long)(0.01 * 64 * MiB),
+			   "%s: guest node %d free untouched (%+lld KiB)", what, t, dfree >> 10);
+		}
+		/* Pages the guest got back earlier and never touched are holes
+		 * already: the drop is what was backed above the new quota. */
+		long long want = bb[t] - q[t] > 0 ? bb[t] - q[t] : 0;
+		if (dq[t] < 0)
+			ok(-dback >= want && near(-dback, want, 0.01), "%s: host %s backing dropped by %lld KiB (+-1%% of %lld KiB above the quota)",
+			   what, tn, -dback >> 10, want >> 10);
+		else if (dq[t] > 0)
+			ok(dback <= 0, "%s: host %s backing did not grow (%+lld KiB)", what, tn, dback >> 10);
+		else
+			ok(dback == 0, "%s: host %s backing untouched", what, tn);
+		ok(backed(t) <= q[t], "%s: host %s backing %lld MiB <= quota %lld MiB", what, tn, backed(t) >> 20, q[t] >> 20);
+	}
+}
+
+static void test_grant(void)
+{
+	long long size = 512 * MiB;
+	ok(!strncmp(guest("agent-start"), "ok ", 3), "agent started in the guest");
+	int rc = run(NULL, "status %s --json", qmp_sock);
+	ok(rc == 0 && strstr(out, "\"health\":\"ok\"") && strstr(out, "\"memdev\":\"fast\""), "status: agent ok, tiers found");
+	rc = run(NULL, "grant %s --name vm --fast 512M --slow 512M", qmp_sock);
+	ok(rc == 0, "VM registered with full quotas");
+	grant_and_check("fast 384M", 384 * MiB, size, -128 * MiB, 0);
+	grant_and_check("slow 320M", 384 * MiB, 320 * MiB, 0, -192 * MiB);
+	grant_and_check("fast grows to 448M", 448 * MiB, 320 * MiB, 64 * MiB, 0);
+	grant_and_check("fast shrinks to 320M", 320 * MiB, 320 * MiB, -128 * MiB, 0);
+	grant_and_check("slow grows to 448M", 320 * MiB, 448 * MiB, 0, 128 * MiB);
+	grant_and_check("slow shrinks to 384M", 320 * MiB, 384 * MiB, 0, -64 * MiB);
+
+	rc = run(NULL, "status vm --json");
+	ok(rc == 0 && strstr(out, "\"quota\":335544320") && strstr(out, "\"balloon\":201326592") &&
+	   strstr(out, "\"quota\":402653184") && strstr(out, "\"balloon\":134217728"), "status reports both quotas and balloons");
+
+	/* Rebalance: best-effort VM, fast capacity below its grant. */
+	rc = run(NULL, "grant vm --class besteffort");
+	struct mem a = mem();
+	rc = run(NULL, "rebalance --fast-capacity 256M");
+	struct mem b = mem();
+	ok(rc == 0 && strstr(out, "fast quota 320.00 MiB -> 256.00 MiB"), "rebalance: best-effort fast quota lowered to capacity");
+	ok(near(b.free[0] - a.free[0], -64 * (long long)MiB, 0.01), "rebalance: node 0 free dropped by %lld KiB (64 MiB +-1%%)",
+	   (a.free[0] - b.free[0]) >> 10);
+	ok(backed(0) <= 256 * (long long)MiB, "rebalance: host fast backing %lld MiB <= 256 MiB", backed(0) >> 20);
+	rc = run(NULL, "rebalance --fast-capacity 0");
+	ok(rc == 0 && strstr(out, "fast quota 256.00 MiB -> 320.00 MiB"), "rebalance: capacity lifted, grant restored");
+
+	/* Agent restart: the kernel frees the balloon; hostctl notices and re-applies. */
+	a = mem();
+	is_str(guest("agent-stop"), "ok", "agent stopped");
+	b = mem();
+	ok(b.free[0] - a.free[0] > 180 * (long long)MiB && b.free[1] - a.free[1] > 120 * (long long)MiB,
+	   "agent gone: its balloons returned to the guest (+%lld / +%lld MiB)", (b.free[0] - a.free[0]) >> 20,
+	   (b.free[1] - a.free[1]) >> 20);
+	ok(strncmp(guest("agent-start"), "ok", 2) == 0, "agent restarted");
+	rc = run(NULL, "status vm");
+	ok(strstr(out, "restarted") && strstr(out, "quotas not enforced"), "status: restart reported clearly");
+	rc = run(NULL, "grant vm");
+	struct mem c = mem();
+	ok(rc == 0 && strstr(out, "agent restarted"), "grant re-applies the stored quotas");
+	ok(near(c.free[0] - b.free[0], -192 * (long long)MiB, 0.01) && near(c.free[1] - b.free[1], -128 * (long long)MiB, 0.01),
+	   "re-applied: node 0 -%lld KiB (192 MiB), node 1 -%lld KiB (128 MiB)", (b.free[0] - c.free[0]) >> 10, (b.free[1] - c.free[1]) >> 10);
+	ok(backed(0) <= 320 * (long long)MiB && backed(1) <= 384 * (long long)MiB, "host backing within both quotas after restart");
+	rc = run(NULL, "status vm");
+	ok(rc == 0 && strstr(out, "agent ok"), "status: agent healthy again");
+}
+
+static void test_hostile(void)
+{
+	ok(!strncmp(guest("agent-start"), "ok ", 3), "agent started in the guest");
+	int rc = run(NULL, "grant %s --name vm --fast 448M --slow 448M", qmp_sock);
+	ok(rc == 0, "baseline grant with the real agent");
+	static const struct { const char *mode, *want; } cases[] = {
+		{ "other-tier", "is not RAM of fast" },
+		{ "outside", "is not RAM of fast" },
+		{ "overlap", "overlap" },
+		{ "too-much", "more than" },
+		{ "wrong-seq", "wrong sequence number" },
+		{ "malformed", "malformed JSON" },
+		{ "giant", "line longer than" },
+		{ "silent", "no complete reply within 2000 ms" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "hostile %s", cases[i].mode);
+		ok(!strncmp(guest(cmd), "ok", 2), "%s: lying agent holds the port", cases[i].mode);
+		long long b0 = backed(0), b1 = backed(1);
+		double s;
+		rc = run(&s, "--timeout 2000 grant vm --fast 416M");
+		ok(rc != 0 && strstr(out, cases[i].want), "%s: hostctl refused (exit %d)", cases[i].mode, rc);
+		ok(s < 8.0, "%s: hostctl returned in %.1f s", cases[i].mode, s);
+		ok(backed(0) == b0 && backed(1) == b1, "%s: nothing punched in either tier file", cases[i].mode);
+	}
+	guest("hostile-stop");
+	ok(!strncmp(guest("agent-start"), "ok", 2), "real agent back");
+	rc = run(NULL, "grant vm --fast 416M");
+	ok(rc == 0, "hostctl works again after the lying agents");
+
+	/* A real migration, throttled so that it stays active. */
+	struct hc_qmp q;
+	char why[HC_WHY];
+	if (hc_qmp_open(&q, qmp_sock, 10000, why) < 0)
+		tap_bail(why);
+	json_object *r = hc_qmp_exec(&q, "migrate-set-parameters", json_tokener_parse("{\"max-bandwidth\": 4096}"), why);
+	json_object_put(r);
+	r = hc_qmp_exec(&q, "migrate", json_tokener_parse("{\"uri\": \"exec:cat > /dev/null\"}"), why);
+	ok(r != NULL, "migration started (%s)", r ? "ok" : why);
+	json_object_put(r);
+	long long b0 = backed(0);
+	rc = run(NULL, "grant vm --fast 384M");
+	ok(rc != 0 && strstr(out, "migration in progress"), "grant during migration refused");
+	ok(backed(0) == b0, "nothing punched during migration");
+	r = hc_qmp_exec(&q, "migrate_cancel", NULL, why);
+	json_object_put(r);
+	for (int i = 0; i < 100; i++) {
+		json_object *m = hc_qmp_exec(&q, "query-migrate", NULL, why), *st;
+		int done = m && json_object_object_get_ex(m, "status", &st) && !strcmp(json_object_get_string(st), "cancelled");
+		json_object_put(m);
+		if (done)
+			break;
+		usleep(100000);
+	}
+	rc = run(NULL, "grant vm --fast 384M");
+	ok(rc == 0, "grant works once the migration is cancelled");
+	hc_qmp_close(&q);
+	tap_diag("VFIO refusal is not reproducible here (no IOMMU, no device to pass through); unit/test_hostctl_qmp covers it");
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	hostctl = getenv("HOSTCTL");
+	qmp_sock = getenv("QMP_SOCK");
+	vm_dir = getenv("VM_DIR");
+	const char *name = getenv("VM_NAME");
+	if (!hostctl || !qmp_sock || !vm_dir || !name || argc != 2)
+		tap_bail("run me through run-guest --host-cmd with HOSTCTL set");
+	snprintf(state, sizeof(state), "%s/hostctl.json", vm_dir);
+	char why[HC_WHY], p[600];
+	snprintf(p, sizeof(p), "%s/ctl.sock", vm_dir);
+	int fd = hc_unix_connect(p, why);
+	if (fd < 0 || hc_chan_init(&ctl, fd, 4096) < 0)
+		tap_bail(why);
+	/* Back every page of both tier files, so that punching shows in st_blocks. */
+	for (int t = 0; t < 2; t++) {
+		snprintf(fpath[t], sizeof(fpath[t]), "/dev/shm/%s-%s", name, t ? "slow" : "fast");
+		ffd[t] = open(fpath[t], O_RDWR);
+		struct stat st;
+		if (ffd[t] < 0 || fstat(ffd[t], &st) < 0 || fallocate(ffd[t], 0, 0, st.st_size) < 0)
+			tap_bail("cannot open/fallocate the tier files in /dev/shm");
+	}
+	ok(backed(0) == 512 * (long long)MiB && backed(1) == 512 * (long long)MiB, "both tier files fully backed to start");
+	if (!strcmp(argv[1], "grant"))
+		test_grant();
+	else
+		test_hostile();
+	guest("quit");
+	return tap_done();
+}
