@@ -57,7 +57,10 @@ void ht_software_push(uint64_t addr, uint32_t weight, int store)
 		}
 	}
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO, no syscall */
+	/* The coarse clock reads memory only (vDSO): ~17 ns here against ~90 ns
+	 * for CLOCK_MONOTONIC, whose rdtsc traps in this VM. Same timebase,
+	 * tick resolution (1-4 ms): finer than any classifier epoch. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	if (!my_tid)
 		my_tid = (uint32_t)syscall(SYS_gettid); /* once per thread */
 	c->addr = addr;

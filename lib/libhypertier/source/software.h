@@ -9,6 +9,7 @@
 
 /* Queue one access. Never blocks, allocates or makes a syscall; dropped
  * (and counted as lost) when the ring is full; ignored while the software
- * source is not running. */
+ * source is not running. The sample's time is CLOCK_MONOTONIC at tick
+ * resolution (CLOCK_MONOTONIC_COARSE). */
 void ht_software_push(uint64_t addr, uint32_t weight, int store);
 #endif
