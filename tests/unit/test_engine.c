@@ -4,6 +4,9 @@
  * and back-off, rate limit, run-time quota, and ingest racing add/remove.
  */
 #include <errno.h>
+#include <numa.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include "fake_act.h"
@@ -162,6 +165,7 @@ static void test_exchange(void)
 	ok(st.located_samples > 0 && st.fast_hit_samples > st.located_samples / 2,
 	   "hit ratio estimate: %llu of %llu recent samples on fast", (unsigned long long)st.fast_hit_samples,
 	   (unsigned long long)st.located_samples);
+	ok(f.policies > 0, "policy set for future pages (%llu mbind calls)", (unsigned long long)f.policies);
 	ok(st.pages_demoted - settled < 48 * M / FK_PAGE, "little churn once settled: %llu pages demoted in 40 epochs",
 	   (unsigned long long)(st.pages_demoted - settled));
 
@@ -298,6 +302,8 @@ static void test_rate(void)
 	ht_engine_epoch(e, 1000000000ull);
 	ht_engine_epoch(e, 1500000000ull); /* 0.5 s later: 4 MiB allowed */
 	is_int(fk_fast(&f) * FK_PAGE, 4 * M + 4 * M, "rate limit: 8 MiB/s over 2 epochs of 0.5 s moves 8 MiB");
+	ht_engine_epoch(e, 9500000000ull); /* 8 s later: still one epoch's worth */
+	is_int(fk_fast(&f) * FK_PAGE, 12 * M, "a late epoch gets no catch-up burst");
 	ht_engine_destroy(e);
 	c = cfg("migrate_rate=0,epoch_cap=2M");
 	e = ht_engine_create(&c, &t, &a);
@@ -402,8 +408,76 @@ static void test_thread(void)
 	fake_fini(&f);
 }
 
+/* The real actuator on this host's own memory (one node here, so moves stay on node 0). */
+static void test_numa_actuator(void)
+{
+	struct ht_actuator a;
+	ht_actuator_numa_init(&a);
+	ok(a.ops && a.page_size == (size_t)sysconf(_SC_PAGESIZE), "numa actuator: page size %zu", a.page_size);
+	char *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(p, 1, 8 * 4096); /* pages 8..15 never touched */
+	void *pages[16];
+	int nodes[16], status[16];
+	for (int i = 0; i < 16; i++)
+		pages[i] = p + i * 4096;
+	is_int(a.ops->query(a.priv, pages, 16, nodes), 0, "query");
+	ok(nodes[0] >= 0 && nodes[7] >= 0 && nodes[8] < 0 && nodes[15] < 0, "touched pages have a node, untouched -errno (%d, %d)",
+	   nodes[0], nodes[8]);
+	is_int(a.ops->move(a.priv, pages, 8, nodes[0], status), 0, "move to the node they are on");
+	ok(status[0] == nodes[0], "per-page status is the node");
+	is_int(a.ops->set_policy(a.priv, (uintptr_t)p, 16 * 4096, nodes[0]), 0, "set_policy preferred");
+	is_int(a.ops->set_policy(a.priv, (uintptr_t)p, 16 * 4096, -1), 0, "set_policy default");
+	uint64_t fr = 0, tot = 0;
+	ok(a.ops->node_mem(a.priv, nodes[0], &fr, &tot) == 0 && tot > 0 && fr <= tot, "node_mem: %llu of %llu MiB free",
+	   (unsigned long long)(fr >> 20), (unsigned long long)(tot >> 20));
+	ok(a.ops->node_mem(a.priv, 1000, &fr, &tot) < 0, "node_mem of a missing node fails");
+	munmap(p, 16 * 4096);
+}
+
+/* /proc/self/maps scan and rescan on this process. */
+static void test_scan(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, 4096, 1);
+	struct ht_conf c = cfg("rescan=100ms");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	char *anon = mmap(NULL, 8 * M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *ro = mmap(NULL, 4 * M, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *user = mmap(NULL, 4 * M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ok(ht_engine_scan_maps(e) > 0, "scan /proc/self/maps");
+	ok(ht_engine_heat(e, (uintptr_t)anon, 8 * M) == 0, "heat of a range without samples: 0");
+	struct ht_sample smp = { .addr = (uintptr_t)anon + 100 };
+	ht_engine_ingest(e, &smp, 1);
+	smp.addr = (uintptr_t)ro;
+	ht_engine_ingest(e, &smp, 1);
+	ht_engine_epoch(e, epoch_ns(0));
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	is_int(st.samples_unmanaged, 1, "anonymous writable mapping managed, read-only one not");
+	ok(ht_engine_heat(e, (uintptr_t)anon, 4096) == 1.0, "the only sampled range is the hottest");
+	munmap(anon, 8 * M);
+	ht_engine_add_range(e, (uintptr_t)user, 4 * M, HT_ORIGIN_USER);
+	munmap(user, 4 * M);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ht_engine_epoch(e, (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec + 200000000ull); /* rescan due */
+	smp.addr = (uintptr_t)anon + 100;
+	ht_engine_ingest(e, &smp, 1);
+	smp.addr = (uintptr_t)user + 100;
+	ht_engine_ingest(e, &smp, 1);
+	ht_engine_get_stats(e, &st);
+	is_int(st.samples_unmanaged, 3, "the rescan dropped unmapped ranges, registered ones too");
+	munmap(ro, 4 * M);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
 int main(void)
 {
+	test_numa_actuator();
+	test_scan();
 	test_budget();
 	test_thread();
 	test_args();

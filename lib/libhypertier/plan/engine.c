@@ -289,7 +289,10 @@ int ht_engine_scan_maps(struct ht_engine *e)
 /* Bytes the exchange may move this epoch: rate over the time since the last one, and the cap. */
 static uint64_t allowance(const struct ht_engine *e, uint64_t now_ns)
 {
-	uint64_t dt = e->last_ns && now_ns > e->last_ns ? now_ns - e->last_ns : e->conf.epoch * 1000;
+	uint64_t period = e->conf.epoch * 1000;
+	uint64_t dt = e->last_ns && now_ns > e->last_ns ? now_ns - e->last_ns : period;
+	if (dt > period) /* a late epoch gets no catch-up burst (and paced moves cannot feed on themselves) */
+		dt = period;
 	uint64_t a = UINT64_MAX / 2;
 	if (e->conf.migrate_rate) {
 		double b = (double)e->conf.migrate_rate * (double)dt / 1e9;
