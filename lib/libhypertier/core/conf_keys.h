@@ -16,7 +16,7 @@ X(fast_quota,    SIZE, "0",      0, 0, "fast-tier quota for this process (0: no 
 X(watermark,     PCT,  "2",      0, 50, "percent of fast-node capacity kept free")
 /* sampling */
 X(sample,        ENUM, "auto",   0, 0, "auto|pebs|ibs|software|replay|none")
-X(events,        STR,  "",       0, 0, "libpfm4 event list, ';'-separated (default: per PMU)")
+X(events,        STR,  "",       0, 0, "libpfm4 events, ';'-separated, each NAME[@PERIOD][/store|/load] (default: per PMU)")
 X(sample_period, U64,  "4093",   1, 100000007, "load sample period")
 X(store_period,  U64,  "65535",  1, 100000007, "store sample period")
 X(ldlat,         U64,  "64",     3, 65535, "load-latency threshold in cycles")
