@@ -15,6 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#define HT_PENDING 1024 /* map changes queued while the engine is busy (a buffer size) */
+
+/* A map change that could not take the engine lock (allocator hooks never block on it). */
+struct pending { uintptr_t start, end; int remove, origin; };
+
 struct ht_engine {
 	struct ht_conf conf;
 	struct ht_topo topo;
@@ -24,6 +29,10 @@ struct ht_engine {
 	pthread_mutex_t epoch_mu; /* one epoch at a time (moves run outside mu) */
 	pthread_mutex_t smu;      /* the published stats */
 	struct ht_ranges v;
+	pthread_mutex_t pmu;      /* the pending queue only; never held while allocating */
+	struct pending pend[HT_PENDING];
+	size_t npend;
+	uint64_t pend_lost;       /* queue full: dropped (a rescan recovers them) */
 	struct ht_counter cnt;
 	struct ht_classify_params cp;
 	struct ht_exchange x;
@@ -73,6 +82,7 @@ struct ht_engine *ht_engine_create(const struct ht_conf *c, const struct ht_topo
 		return NULL;
 	}
 	pthread_mutex_init(&e->mu, NULL);
+	pthread_mutex_init(&e->pmu, NULL);
 	pthread_mutex_init(&e->epoch_mu, NULL);
 	pthread_mutex_init(&e->smu, NULL);
 	pthread_condattr_t ca;
@@ -97,6 +107,7 @@ void ht_engine_destroy(struct ht_engine *e)
 	ht_exchange_fini(&e->x);
 	pthread_cond_destroy(&e->cv);
 	pthread_mutex_destroy(&e->mu);
+	pthread_mutex_destroy(&e->pmu);
 	pthread_mutex_destroy(&e->epoch_mu);
 	pthread_mutex_destroy(&e->smu);
 	free(e);
@@ -117,8 +128,51 @@ void ht_engine_on_map(struct ht_engine *e, void (*fn)(void *, uintptr_t, size_t,
 	pthread_mutex_unlock(&e->mu);
 }
 
+/*
+ * The allocator's extent hooks run under jemalloc's locks, and the engine
+ * allocates while holding mu: so hooks never wait for mu. What they cannot
+ * apply at once is queued here and applied in the next edit window.
+ */
+static int enqueue(struct ht_engine *e, uintptr_t s, uintptr_t end, int remove, int origin)
+{
+	pthread_mutex_lock(&e->pmu);
+	if (e->npend < HT_PENDING)
+		e->pend[e->npend++] = (struct pending){ s, end, remove, origin };
+	else
+		e->pend_lost++;
+	pthread_mutex_unlock(&e->pmu);
+	return 0;
+}
+
+/* Caller holds mu, inside an edit window. */
+static void apply_pending(struct ht_engine *e)
+{
+	struct pending batch[32];
+	for (;;) {
+		pthread_mutex_lock(&e->pmu);
+		size_t n = e->npend < 32 ? e->npend : 32;
+		memcpy(batch, e->pend, n * sizeof(batch[0]));
+		memmove(e->pend, e->pend + n, (e->npend - n) * sizeof(batch[0]));
+		e->npend -= n;
+		pthread_mutex_unlock(&e->pmu);
+		if (!n)
+			return;
+		for (size_t i = 0; i < n; i++) {
+			if (batch[i].remove)
+				ht_rangemap_remove(&e->v, batch[i].start, batch[i].end, map_event, e);
+			else
+				ht_rangemap_add(&e->v, batch[i].start, batch[i].end, batch[i].origin, e->epoch, e->cp.max_ranges,
+						map_event, e);
+		}
+	}
+}
+
 /* Structural changes: harvest counts into v, edit, republish. Caller holds mu. */
-static void begin_edit(struct ht_engine *e) { ht_counter_harvest(&e->cnt, &e->v); }
+static void begin_edit(struct ht_engine *e)
+{
+	ht_counter_harvest(&e->cnt, &e->v);
+	apply_pending(e);
+}
 static void end_edit(struct ht_engine *e)
 {
 	if (ht_counter_publish(&e->cnt, &e->v) < 0)
@@ -137,7 +191,12 @@ int ht_engine_add_range(struct ht_engine *e, uintptr_t start, size_t len, int or
 	if (!e || !len || origin < HT_ORIGIN_MAPS || origin > HT_ORIGIN_USER || start + len < start)
 		return -EINVAL;
 	span_round(e, start, len, &s, &end);
-	pthread_mutex_lock(&e->mu);
+	if (origin == HT_ORIGIN_EXTENT) {
+		if (pthread_mutex_trylock(&e->mu))
+			return enqueue(e, s, end, 0, origin);
+	} else {
+		pthread_mutex_lock(&e->mu);
+	}
 	begin_edit(e);
 	long r = ht_rangemap_add(&e->v, s, end, origin, e->epoch, e->cp.max_ranges, map_event, e);
 	end_edit(e);
@@ -151,7 +210,8 @@ int ht_engine_remove_range(struct ht_engine *e, uintptr_t start, size_t len)
 	if (!e || !len || start + len < start)
 		return -EINVAL;
 	span_round(e, start, len, &s, &end);
-	pthread_mutex_lock(&e->mu);
+	if (pthread_mutex_trylock(&e->mu)) /* busy: applied in the next edit window */
+		return enqueue(e, s, end, 1, 0);
 	begin_edit(e);
 	ht_rangemap_remove(&e->v, s, end, map_event, e);
 	end_edit(e);
@@ -448,7 +508,8 @@ double ht_engine_heat(struct ht_engine *e, uintptr_t start, size_t len)
 {
 	if (!e || !len)
 		return 0;
-	pthread_mutex_lock(&e->mu);
+	if (pthread_mutex_trylock(&e->mu)) /* may be asked from an allocator hook: never wait */
+		return -1;
 	double d = -1;
 	for (size_t i = 0; i < e->v.n; i++) {
 		const struct ht_range *r = &e->v.r[i];

@@ -67,9 +67,13 @@ void ht_engine_stop(struct ht_engine *e);
  */
 int ht_engine_scan_maps(struct ht_engine *e);
 
-/* Manage [start, start+len) (page aligned outward). 0, -EINVAL, -ENOMEM (cap). */
+/*
+ * Manage [start, start+len) (page aligned outward). 0, -EINVAL, -ENOMEM (cap).
+ * HT_ORIGIN_EXTENT never blocks (allocator hooks run under jemalloc's locks):
+ * when the engine is busy the change is queued and applied within an epoch.
+ */
 int ht_engine_add_range(struct ht_engine *e, uintptr_t start, size_t len, int origin);
-/* Stop managing it; splits/trims ranges that overlap partly. 0 or -EINVAL. */
+/* Stop managing it; splits/trims ranges that overlap partly. Never blocks (queued if busy). 0 or -EINVAL. */
 int ht_engine_remove_range(struct ht_engine *e, uintptr_t start, size_t len);
 /* Apply enum ht_hint to a managed span. -EINVAL: bad hint, len 0, or not managed. */
 int ht_engine_hint(struct ht_engine *e, uintptr_t start, size_t len, int hint);
@@ -85,7 +89,10 @@ void ht_engine_set_quota(struct ht_engine *e, uint64_t bytes);
 void ht_engine_get_stats(struct ht_engine *e, struct ht_stats *st);
 /* Hottest ranges first (by density); returns how many were written. */
 size_t ht_engine_top_ranges(struct ht_engine *e, struct ht_range_info *out, size_t max);
-/* Density rank of the range(s) covering [start,start+len) in [0,1] (1 = hottest); 0 if unmanaged. */
+/*
+ * Density rank of the range(s) covering [start,start+len) in [0,1] (1 = hottest);
+ * 0 if unmanaged. Never blocks: -1 when the engine is busy right now (ask later).
+ */
 double ht_engine_heat(struct ht_engine *e, uintptr_t start, size_t len);
 /* Called for every range-map add (unmap=0) and removal (unmap=1); for the trace writer. */
 void ht_engine_on_map(struct ht_engine *e, void (*fn)(void *arg, uintptr_t start, size_t len, int unmap), void *arg);
