@@ -218,6 +218,33 @@ static void pebs_source(void)
 	ok(src.priv == NULL, "stop releases the source");
 }
 
+/* Events the kernel refuses everywhere: a clear error, nothing left open. */
+static void refused(void)
+{
+	struct ht_evset es;
+	struct ht_conf c;
+	struct ht_source src;
+	char why[256] = "";
+	struct perf_event_attr a = { .size = sizeof(a), .type = PERF_TYPE_HARDWARE, .config = PERF_COUNT_HW_CPU_CYCLES,
+				     .sample_period = 100003, .sample_type = PERF_SAMPLE_ADDR, .inherit = 1 };
+	if (access("/sys/bus/event_source/devices/cpu", F_OK) == 0) {
+		tap_skip("this machine has a CPU PMU: hardware cycles would open");
+		tap_skip("this machine has a CPU PMU: hardware cycles would open");
+		return;
+	}
+	int r = ht_evset_open(&es, &a, 1, 0, 8, why, sizeof(why));
+	ok(r < 0 && strstr(why, "perf_event_open(event 0, cpu 0)") && es.fd == NULL,
+	   "no PMU: hardware event refused with the reason, set left empty: %s", why);
+	ht_conf_defaults(&c);
+	if (ht_conf_parse(&c, "events=cycles", why, sizeof(why)))
+		tap_bail(why);
+	memset(&src, 0, sizeof(src));
+	src.ops = &ht_source_pebs;
+	src.conf = &c;
+	r = ht_source_pebs.start(&src, why, sizeof(why));
+	ok(r < 0 && src.priv == NULL && strstr(why, "perf_event_open"), "PEBS source with a refused event: %s", why);
+}
+
 static void sampler_thread(void)
 {
 	struct ht_conf c;
@@ -268,6 +295,7 @@ int main(void)
 	psz = sysconf(_SC_PAGESIZE);
 	raw_rings();
 	pebs_source();
+	refused();
 	sampler_thread();
 	return tap_done();
 }

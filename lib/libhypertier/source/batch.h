@@ -12,6 +12,13 @@ struct ht_batch {
 	struct ht_sample s[HT_BATCH];
 };
 
+static inline void ht_batch_begin(struct ht_batch *b, ht_sample_fn fn, void *arg)
+{
+	b->fn = fn;
+	b->arg = arg;
+	b->n = 0;
+}
+
 static inline void ht_batch_flush(struct ht_batch *b)
 {
 	if (b->n)

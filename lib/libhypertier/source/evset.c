@@ -15,30 +15,79 @@ static int perf_open(struct perf_event_attr *a, pid_t pid, int cpu)
 	return fd < 0 ? -errno : fd;
 }
 
-/* First online CPU's open decides precise_ip; offline CPUs give ENODEV. */
+/* The first CPU that takes the event decides precise_ip (3, 2, 1, 0). */
 static int open_probe(struct perf_event_attr *a, pid_t pid, int cpu, int *precise)
 {
 	for (int p = a->precise_ip;; p--) {
 		a->precise_ip = (unsigned)p;
 		int fd = perf_open(a, pid, cpu);
 		if (fd >= 0 || p == 0 || (fd != -EINVAL && fd != -EOPNOTSUPP)) {
-			*precise = p;
+			if (fd >= 0)
+				*precise = p;
 			return fd;
 		}
 	}
 }
 
-void ht_evset_close(struct ht_evset *es)
+static void close_cpu(struct ht_evset *es, int c)
 {
-	for (int c = 0; es->ring && c < es->ncpu; c++) {
-		if (es->ring[c].base) {
-			munmap(es->ring[c].base, es->maplen);
-			ht_ring_fini(&es->ring[c]);
+	if (es->ring[c].base) {
+		munmap(es->ring[c].base, es->maplen);
+		ht_ring_fini(&es->ring[c]);
+		memset(&es->ring[c], 0, sizeof(es->ring[c]));
+	}
+	for (int e = 0; e < es->nev; e++) {
+		if (es->fd[c * es->nev + e] >= 0)
+			close(es->fd[c * es->nev + e]);
+		es->fd[c * es->nev + e] = -1;
+	}
+}
+
+/* Open every event on CPU c, ring on the first, the others redirected into it. */
+static int open_cpu(struct ht_evset *es, struct perf_event_attr *a, int c, pid_t pid, uint64_t ring_pages,
+		    char *why, size_t whylen)
+{
+	int nev = es->nev, *fd = &es->fd[c * nev], err;
+	for (int e = 0; e < nev; e++) {
+		fd[e] = es->precise[e] < 0 ? open_probe(&a[e], pid, c, &es->precise[e]) : perf_open(&a[e], pid, c);
+		if (fd[e] < 0) {
+			err = fd[e];
+			fd[e] = -1;
+			snprintf(why, whylen, "perf_event_open(event %d, cpu %d): %s", e, c, strerror(-err));
+			return err;
+		}
+		if (ioctl(fd[e], PERF_EVENT_IOC_ID, &es->id[c * nev + e]) < 0) {
+			snprintf(why, whylen, "PERF_EVENT_IOC_ID: %s", strerror(errno));
+			return -errno;
+		}
+		if (e > 0) {
+			if (ioctl(fd[e], PERF_EVENT_IOC_SET_OUTPUT, fd[0]) < 0) {
+				snprintf(why, whylen, "PERF_EVENT_IOC_SET_OUTPUT: %s", strerror(errno));
+				return -errno;
+			}
+			continue;
+		}
+		void *m = mmap(NULL, es->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd[0], 0);
+		if (m == MAP_FAILED) {
+			err = -errno;
+			snprintf(why, whylen, "mmap of a %llu-page perf ring: %s%s", (unsigned long long)ring_pages,
+				 strerror(errno), errno == EPERM ? " (perf_event_mlock_kb too small? lower ring_pages)" : "");
+			return err;
+		}
+		err = ht_ring_init(&es->ring[c], m, es->maplen, a[0].sample_type);
+		if (err) {
+			munmap(m, es->maplen);
+			snprintf(why, whylen, "perf ring setup: %s", strerror(-err));
+			return err;
 		}
 	}
-	for (int i = 0; es->fd && i < es->ncpu * es->nev; i++)
-		if (es->fd[i] >= 0)
-			close(es->fd[i]);
+	return 0;
+}
+
+void ht_evset_close(struct ht_evset *es)
+{
+	for (int c = 0; es->fd && es->ring && c < es->ncpu; c++)
+		close_cpu(es, c);
 	free(es->fd);
 	free(es->id);
 	free(es->ring);
@@ -76,49 +125,27 @@ int ht_evset_open(struct ht_evset *es, const struct perf_event_attr *attrs, int 
 		a[e].sample_type |= PERF_SAMPLE_IDENTIFIER;
 		es->precise[e] = -1;
 	}
+	char first[256] = "";
+	int first_err = 0;
 	for (int c = 0; c < es->ncpu && !err; c++) {
-		int *fd = &es->fd[c * nev];
-		for (int e = 0; e < nev; e++) {
-			fd[e] = es->precise[e] < 0 ? open_probe(&a[e], pid, c, &es->precise[e]) : perf_open(&a[e], pid, c);
-			if (fd[e] == -ENODEV && e == 0)
-				break; /* CPU offline */
-			if (fd[e] < 0) {
-				err = fd[e];
-				fd[e] = -1;
-				snprintf(why, whylen, "perf_event_open(event %d, cpu %d): %s", e, c, strerror(-err));
-				break;
+		err = open_cpu(es, a, c, pid, ring_pages, why, whylen);
+		if (!err) {
+			any = 1;
+		} else if (err == -ENODEV || err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP) {
+			/* An offline CPU, or on a hybrid part a CPU whose PMU lacks
+			 * the event: skip it; fail only if no CPU takes the events. */
+			if (!first_err) {
+				first_err = err;
+				snprintf(first, sizeof(first), "%s", why);
 			}
-			if (ioctl(fd[e], PERF_EVENT_IOC_ID, &es->id[c * nev + e]) < 0) {
-				err = -errno;
-				snprintf(why, whylen, "PERF_EVENT_IOC_ID: %s", strerror(errno));
-				break;
-			}
-			if (e == 0) {
-				void *m = mmap(NULL, es->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd[0], 0);
-				if (m == MAP_FAILED) {
-					err = -errno;
-					snprintf(why, whylen, "mmap of a %llu-page perf ring: %s%s",
-						 (unsigned long long)ring_pages, strerror(errno),
-						 errno == EPERM ? " (perf_event_mlock_kb too small? lower ring_pages)" : "");
-					break;
-				}
-				err = ht_ring_init(&es->ring[c], m, es->maplen, a[0].sample_type);
-				if (err) {
-					munmap(m, es->maplen);
-					snprintf(why, whylen, "perf ring setup: %s", strerror(-err));
-					break;
-				}
-				any = 1;
-			} else if (ioctl(fd[e], PERF_EVENT_IOC_SET_OUTPUT, fd[0]) < 0) {
-				err = -errno;
-				snprintf(why, whylen, "PERF_EVENT_IOC_SET_OUTPUT: %s", strerror(errno));
-				break;
-			}
+			es->skipped += err != -ENODEV;
+			close_cpu(es, c);
+			err = 0;
 		}
 	}
 	if (!err && !any) {
-		err = -ENODEV;
-		snprintf(why, whylen, "no online CPU accepted the events");
+		err = first_err ? first_err : -ENODEV;
+		snprintf(why, whylen, "%s", first_err ? first : "no CPU accepted the events");
 	}
 	if (err) {
 		ht_evset_close(es);

@@ -20,6 +20,7 @@ struct ht_evset {
 	struct ht_ring *ring; /* [cpu]; base NULL where offline */
 	size_t maplen;
 	int cur_cpu;          /* CPU being read, for ht_evset_which() */
+	int skipped;          /* CPUs that refused the events (hybrid parts) */
 	int precise[8];       /* precise_ip the kernel accepted, per event */
 };
 

@@ -154,9 +154,7 @@ static int on_rec(void *arg, const struct ht_ring_rec *r)
 static long ibs_drain(struct ht_source *s, ht_sample_fn fn, void *arg)
 {
 	struct ibs *ib = s->priv;
-	ib->b.fn = fn;
-	ib->b.arg = arg;
-	ib->b.n = 0;
+	ht_batch_begin(&ib->b, fn, arg);
 	long n = ht_evset_read(&ib->es, on_rec, ib, &s->stats);
 	ht_batch_flush(&ib->b);
 	return n;

@@ -86,6 +86,8 @@ static int pebs_start(struct ht_source *s, char *why, size_t whylen)
 		free(pb);
 		return r;
 	}
+	if (pb->es.skipped)
+		ht_info("PEBS: %d CPUs do not offer these events (hybrid part?); sampling the others", pb->es.skipped);
 	for (int e = 0; e < pb->nev; e++)
 		ht_info("PEBS: %s period %llu precise_ip %d", pb->ev[e].name,
 			(unsigned long long)pb->ev[e].attr.sample_period, pb->es.precise[e]);
@@ -123,9 +125,7 @@ static int on_rec(void *arg, const struct ht_ring_rec *r)
 static long pebs_drain(struct ht_source *s, ht_sample_fn fn, void *arg)
 {
 	struct pebs *pb = s->priv;
-	pb->b.fn = fn;
-	pb->b.arg = arg;
-	pb->b.n = 0;
+	ht_batch_begin(&pb->b, fn, arg);
 	long n = ht_evset_read(&pb->es, on_rec, pb, &s->stats);
 	ht_batch_flush(&pb->b);
 	return n;

@@ -72,9 +72,7 @@ static long rp_drain(struct ht_source *s, ht_sample_fn fn, void *arg)
 	s->more = 0;
 	if (rp->done)
 		return 0;
-	rp->b.fn = fn;
-	rp->b.arg = arg;
-	rp->b.n = 0;
+	ht_batch_begin(&rp->b, fn, arg);
 	while (n < REPLAY_CHUNK && (r = ht_trace_read_next(rp->r, &rec)) == 1) {
 		if (rec.kind == HT_TRACE_SAMPLE) {
 			*ht_batch_next(&rp->b) = rec.s;

@@ -118,9 +118,7 @@ static long sw_drain(struct ht_source *s, ht_sample_fn fn, void *arg)
 	uint64_t pos = sw.deq;
 	if (!sw.cells)
 		return 0;
-	b->fn = fn;
-	b->arg = arg;
-	b->n = 0;
+	ht_batch_begin(b, fn, arg);
 	for (;;) {
 		struct sw_cell *c = &sw.cells[pos & sw.mask];
 		if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != pos + 1)
