@@ -23,7 +23,7 @@ int hc_qmp_open(struct hc_qmp *q, const char *path, int timeout_ms, char *why)
 	json_object *g = NULL;
 	char w[HC_WHY];
 	if (hc_chan_read(&q->ch, timeout_ms, &g, w) != 1 || !json_object_object_get_ex(g, "QMP", NULL)) {
-		snprintf(why, HC_WHY, "%s: no QMP greeting (%s)", path, g ? "not QMP" : w);
+		snprintf(why, HC_WHY, "%s: no QMP greeting (%s; QEMU serves one QMP client at a time)", path, g ? "not QMP" : w);
 		json_object_put(g);
 		hc_qmp_close(q);
 		return -1;

@@ -194,7 +194,9 @@ static void test_hostile(void)
 		rc = run(&s, "--timeout 2000 grant vm --fast 416M");
 		ok(rc != 0 && strstr(out, cases[i].want), "%s: hostctl refused (exit %d)", cases[i].mode, rc);
 		ok(s < 8.0, "%s: hostctl returned in %.1f s", cases[i].mode, s);
-		ok(backed(0) == b0 && backed(1) == b1, "%s: nothing punched in either tier file", cases[i].mode);
+		/* The guest may touch (re-back) its pages; a punch would lower these. */
+		ok(backed(0) >= b0 && backed(1) >= b1, "%s: nothing punched in either tier file (%+lld / %+lld KiB)",
+		   cases[i].mode, (backed(0) - b0) >> 10, (backed(1) - b1) >> 10);
 	}
 	guest("hostile-stop");
 	ok(!strncmp(guest("agent-start"), "ok", 2), "real agent back");
@@ -211,10 +213,13 @@ static void test_hostile(void)
 	r = hc_qmp_exec(&q, "migrate", json_tokener_parse("{\"uri\": \"exec:cat > /dev/null\"}"), why);
 	ok(r != NULL, "migration started (%s)", r ? "ok" : why);
 	json_object_put(r);
+	hc_qmp_close(&q); /* QEMU serves one QMP client at a time */
 	long long b0 = backed(0);
 	rc = run(NULL, "grant vm --fast 384M");
 	ok(rc != 0 && strstr(out, "migration in progress"), "grant during migration refused");
-	ok(backed(0) == b0, "nothing punched during migration");
+	ok(backed(0) >= b0, "nothing punched during migration");
+	if (hc_qmp_open(&q, qmp_sock, 10000, why) < 0)
+		tap_bail(why);
 	r = hc_qmp_exec(&q, "migrate_cancel", NULL, why);
 	json_object_put(r);
 	for (int i = 0; i < 100; i++) {
@@ -225,9 +230,9 @@ static void test_hostile(void)
 			break;
 		usleep(100000);
 	}
+	hc_qmp_close(&q);
 	rc = run(NULL, "grant vm --fast 384M");
 	ok(rc == 0, "grant works once the migration is cancelled");
-	hc_qmp_close(&q);
 	tap_diag("VFIO refusal is not reproducible here (no IOMMU, no device to pass through); unit/test_hostctl_qmp covers it");
 }
 
