@@ -5,6 +5,9 @@
  */
 #include "tap.h"
 #include "source/budget.h"
+#include "source/sampler.h"
+#include <time.h>
+#include <unistd.h>
 
 static const uint64_t S = 1000000000ull;
 
@@ -22,6 +25,66 @@ static int is_prime(uint64_t n)
 		if (n % d == 0)
 			return 0;
 	return n > 1;
+}
+
+/* A source whose drain costs CPU in proportion to 1/period, as a PMU's would. */
+static uint64_t fake_period, fake_sets;
+static int fake_probe(const struct ht_conf *c, char *why, size_t whylen) { return 0; }
+static int fake_start(struct ht_source *s, char *why, size_t whylen)
+{
+	fake_period = s->stats.period = (uint64_t)s->conf->sample_period;
+	return 0;
+}
+static void fake_stop(struct ht_source *s) {}
+static uint64_t thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * S + (uint64_t)ts.tv_nsec;
+}
+static long fake_drain(struct ht_source *s, ht_sample_fn fn, void *arg)
+{
+	uint64_t cost = 4000000ull * 1009 / fake_period; /* 4 ms per drain at period 1009 */
+	uint64_t t0 = thread_cpu();
+	while (thread_cpu() - t0 < cost)
+		;
+	return 0;
+}
+static int fake_set_period(struct ht_source *s, uint64_t p)
+{
+	fake_period = s->stats.period = p;
+	fake_sets++;
+	return 0;
+}
+static const struct ht_source_ops fake = { "fake", fake_probe, fake_start, fake_stop, fake_drain, fake_set_period };
+static void nop(void *arg, const struct ht_sample *s, size_t n) {}
+
+/* The sampler thread runs the controller on its own CPU time. */
+static void sampler_loop(void)
+{
+	struct ht_conf c;
+	struct ht_source_stats st;
+	char why[256];
+	uint64_t cpu;
+	ht_conf_defaults(&c);
+	if (ht_conf_parse(&c, "period_auto=1,cpu_budget=5,drain_interval=10ms,budget_window=100ms", why, sizeof(why)))
+		tap_bail(why);
+	struct ht_sampler *s = ht_sampler_create(&c, &fake, nop, NULL, why, sizeof(why));
+	if (!s)
+		tap_bail(why);
+	uint64_t p0 = fake_period; /* create moved it onto the ladder: one set */
+	ht_sampler_start(s);
+	usleep(2500000);
+	ht_sampler_stop(s);
+	ht_sampler_get_stats(s, &st, &cpu);
+	double share = 100.0 * (4000000.0 * 1009 / (double)fake_period) / 1e7; /* modelled, per 10 ms */
+	ok(fake_period > p0 && st.period_changes >= 2 && st.period_changes <= 8 && fake_sets == st.period_changes + 1,
+	   "sampler steered the period %llu -> %llu in %llu steps", (unsigned long long)p0,
+	   (unsigned long long)fake_period, (unsigned long long)st.period_changes);
+	is_int(st.period, fake_period, "stats report the period in force");
+	ok(share <= 10, "cost at the final period about the 5%% budget (%.1f%% modelled, %.1f ms CPU in 2.5 s)", share,
+	   cpu / 1e6);
+	ht_sampler_destroy(s);
 }
 
 int main(void)
@@ -80,9 +143,18 @@ int main(void)
 	for (int k = 0; k < 10; k++)
 		window(&b, &now, &cpu, 0.9);
 	is_int(b.changes, ch, "at 0.9%% of a 1%% budget the period holds (no oscillation)");
-	/* Well under: walks down one rung per window. */
+	/* Well under: one quiet window is not enough, two are; one rung at a time. */
+	window(&b, &now, &cpu, 5.0);
+	ch = b.changes;
+	rung = b.rung;
 	window(&b, &now, &cpu, 0.3);
-	ok(b.changes == ch + 1 && b.rung == rung - 1, "at 0.3%% it steps down one rung");
+	is_int(b.changes, ch, "one quiet window right after a change: no step down");
+	window(&b, &now, &cpu, 0.3);
+	ok(b.changes == ch + 1 && b.rung == rung - 1, "two quiet windows: one rung down");
+	window(&b, &now, &cpu, 0.3);
+	is_int(b.rung, rung - 1, "and the next window waits again");
+	window(&b, &now, &cpu, 0.3);
+	is_int(b.rung, rung - 2, "then one more rung");
 
 	/* Bounds: pinned at period_max when hopelessly over, at period_min when idle. */
 	for (int k = 0; k < 100; k++)
@@ -92,7 +164,7 @@ int main(void)
 	ch = b.changes;
 	window(&b, &now, &cpu, 80);
 	is_int(b.changes, ch, "no change recorded when already at the top");
-	for (int k = 0; k < 100; k++)
+	for (int k = 0; k < 200; k++)
 		window(&b, &now, &cpu, 0);
 	is_int(b.period, 1009, "idle: down to period_min");
 
@@ -113,5 +185,6 @@ int main(void)
 	ok(last <= 1.0 && last > 0.5, "closed loop settles under the 1%% budget (%.2f%% at period %llu)", last,
 	   (unsigned long long)b.period);
 	is_int(b.changes, settle_changes, "and stays put once settled");
+	sampler_loop();
 	return tap_done();
 }

@@ -68,18 +68,23 @@ uint64_t ht_budget_update(struct ht_budget *b, uint64_t now_ns, uint64_t cpu_ns)
 	if (wall < b->window_ns)
 		return 0;
 	double pct = 100.0 * (double)(cpu_ns - b->win_start_cpu) / (double)wall;
+	double prev = b->prev_pct;
+	b->prev_pct = pct;
+	b->calm_windows++;
 	b->win_start_ns = now_ns;
 	b->win_start_cpu = cpu_ns;
 
 	int to = b->rung;
 	if (pct > b->budget_pct && b->rung + 1 < b->rungs) {
-		to = b->rung + 1; /* over budget: sample less */
-	} else if (b->rung > 0) {
-		/* Cost scales with 1/period. Step down only if even one rung
-		 * further down would still fit: a rung of hysteresis. */
+		to = b->rung + 1; /* over budget in this window: sample less at once */
+	} else if (b->rung > 0 && b->calm_windows >= 2) {
+		/* Down only when this window and the one before it (both since
+		 * the last change) would still fit one rung further down: cost
+		 * scales with 1/period. One noisy quiet window never steps down. */
+		double worst = pct > prev ? pct : prev;
 		double r = (double)b->ladder[b->rung] / (double)b->ladder[b->rung - 1];
 		double r2 = b->rung > 1 ? (double)b->ladder[b->rung - 1] / (double)b->ladder[b->rung - 2] : r;
-		if (pct * r * r2 <= b->budget_pct)
+		if (worst * r * r2 <= b->budget_pct)
 			to = b->rung - 1;
 	}
 	if (to == b->rung)
@@ -91,6 +96,7 @@ uint64_t ht_budget_update(struct ht_budget *b, uint64_t now_ns, uint64_t cpu_ns)
 	h->cpu_pct = pct;
 	b->changes++;
 	b->rung = to;
+	b->calm_windows = 0;
 	b->period = b->ladder[to];
 	ht_info("sampler CPU %.2f%% of a core (budget %.2f%%): sample period %llu -> %llu", pct, b->budget_pct,
 		(unsigned long long)h->from, (unsigned long long)h->to);

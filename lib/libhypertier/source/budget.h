@@ -5,9 +5,10 @@
  * does the same).
  *
  * Smooth on purpose (Demeter saw auto-tuning overshoot and bias samples):
- * at most one rung per budget_window; up when the window's CPU share is
- * over budget; down only when the share, scaled by two rungs, would still
- * fit (one rung of hysteresis, so it never oscillates between neighbours).
+ * at most one rung per budget_window; up as soon as a window's CPU share is
+ * over budget; down only when the last two windows (both after the last
+ * change) would still fit one rung further down (a rung of hysteresis, so
+ * it does not oscillate between neighbours on one noisy window).
  * Off (period_auto=0) the period stays conf->sample_period.
  */
 #ifndef HT_BUDGET_H
@@ -31,6 +32,8 @@ struct ht_budget {
 	int rungs, rung;
 	uint64_t period;
 	uint64_t win_start_ns, win_start_cpu;
+	double prev_pct;   /* the previous window's share */
+	int calm_windows;  /* windows since the last change */
 	int started;
 	uint64_t changes;
 	struct ht_budget_change hist[HT_BUDGET_HISTORY]; /* last changes, ring */
