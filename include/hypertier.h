@@ -59,7 +59,10 @@ int ht_hint(void *addr, size_t len, int hint);
 
 /* ---- tier-directed allocation ----------------------------------------- */
 
-/** Allocate size bytes whose pages are bound to tier (enum ht_tier). */
+/**
+ * Allocate size bytes whose pages are bound to tier (enum ht_tier): the
+ * runtime pins them there (ht_hint(HT_AUTO) hands them to the classifier).
+ */
 void *ht_malloc_tier(size_t size, int tier);
 /** Free memory from ht_malloc_tier (plain free() also works). */
 void ht_free(void *ptr);

@@ -17,9 +17,11 @@
 /*
  * Options for the embedded jemalloc (MALLOC_CONF still applies on top):
  * no separate "huge" arena, so big allocations also go through the arenas
- * whose extent hooks place memory on a tier.
+ * whose extent hooks place memory on a tier; no retained address space, so
+ * each new extent is mapped (and placed) at its own size instead of being
+ * carved from one big mapping placed long before.
  */
-const char *malloc_conf = "oversize_threshold:0";
+const char *malloc_conf = "oversize_threshold:0,retain:false";
 
 /* glibc has pvalloc, jemalloc does not: without ours, glibc's would hand out its own memory. */
 HT_API void *pvalloc(size_t size)

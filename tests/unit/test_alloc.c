@@ -10,25 +10,27 @@
 #include "tap.h"
 #include "alloc/alloc.h"
 #include <jemalloc/jemalloc.h>
+#include <math.h>
 #include <numaif.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
 /* as preload.c: big allocations stay in the hooked arenas */
-const char *malloc_conf = "oversize_threshold:0";
+const char *malloc_conf = "oversize_threshold:0,retain:false";
 
 #define MB (1ul << 20)
 
-struct evlog { int n; uintptr_t start[4096]; size_t len[4096]; int unmap[4096]; };
+struct evlog { int n; uintptr_t start[4096]; size_t len[4096]; int unmap[4096], tier[4096]; };
 
-static void on_ev(void *arg, uintptr_t s, size_t l, int unmap)
+static void on_ev(void *arg, uintptr_t s, size_t l, int unmap, int tier)
 {
 	struct evlog *e = arg;
 	if (e->n < 4096) {
 		e->start[e->n] = s;
 		e->len[e->n] = l;
 		e->unmap[e->n] = unmap;
+		e->tier[e->n] = tier;
 		e->n++;
 	}
 }
@@ -194,7 +196,10 @@ int main(void)
 	ok(t && st0.extents_slow > st1.extents_slow, "tier arena SLOW: extent born slow");
 	ev->n = 0;
 	ht_alloc_drain(a, on_ev, ev, NULL);
-	ok(covered(ev, t, 8 * MB, 0), "tier-arena extent reported to the range map");
+	int tagged = 0;
+	for (int i = 0; i < ev->n; i++)
+		tagged += !ev->unmap[i] && ev->tier[i] == HT_TIER_SLOW && (uintptr_t)t >= ev->start[i] && (uintptr_t)t < ev->start[i] + ev->len[i];
+	ok(covered(ev, t, 8 * MB, 0) && tagged, "tier-arena extent reported to the range map, tagged with its tier (to be pinned)");
 	uintptr_t taddr = (uintptr_t)t;
 	free(t);
 	char name[64];
@@ -206,6 +211,22 @@ int main(void)
 	for (int i = 0; i < ev->n; i++)
 		removed += ev->unmap[i] && ev->start[i] <= taddr && ev->start[i] + ev->len[i] > taddr;
 	ok(removed, "freed and purged: the extent is unmapped and leaves the range map");
+
+	/* heat from classifier ranges: overlap-weighted rank, decayed leftovers floored */
+	struct ht_range_info ri[4] = {
+		{ .start = 0x100000, .len = 0x100000, .density = 1.0 },    /* hottest */
+		{ .start = 0x300000, .len = 0x100000, .density = 0.5 },
+		{ .start = 0x200000, .len = 0x100000, .density = 1e-9 },   /* a decayed leftover */
+		{ .start = 0x400000, .len = 0x100000, .density = 0 },
+	};
+	struct ht_heatmap *hm = ht_heatmap_create(16);
+	ht_heatmap_build(hm, ri, 4, 0.01);
+	ok(ht_heatmap_heat(hm, 0x100000, 0x100000) == 1.0, "heat: a block inside the hottest range is 1");
+	ok(fabs(ht_heatmap_heat(hm, 0x300000, 0x100000) - 2.0 / 3) < 1e-9, "heat: the second of four ranges ranks 2/3");
+	ok(ht_heatmap_heat(hm, 0x200000, 0x100000) == 0, "heat: a decayed leftover below the floor counts as idle");
+	ok(fabs(ht_heatmap_heat(hm, 0x180000, 0x100000) - 0.5) < 1e-9, "heat: half in the hottest, half idle is 0.5");
+	ok(ht_heatmap_heat(hm, 0x900000, 0x1000) == 0, "heat: unmanaged memory is 0");
+	ht_heatmap_destroy(hm);
 
 	/* quiesced (fork child, shutdown): no more events, no more sites */
 	ht_alloc_quiesce(a);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "tap.h"
 #include "hypertier.h"
+#include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -46,9 +47,23 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
+/* A crash says where it happened (the guest has no debugger). */
+static void on_fault(int sig)
+{
+	static const char msg[] = "Bail out! fatal signal in fork/thread/exec stress; backtrace:\n";
+	void *bt[32];
+	ssize_t w = write(1, msg, sizeof(msg) - 1);
+	(void)w;
+	backtrace_symbols_fd(bt, backtrace(bt, 32), 1);
+	_exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 200;
+	signal(SIGSEGV, on_fault);
+	signal(SIGBUS, on_fault);
+	signal(SIGABRT, on_fault);
 	signal(SIGALRM, on_alarm);
 	alarm(120);
 	pthread_t t[3];

@@ -13,11 +13,16 @@
 #include <stdint.h>
 #include "hypertier.h"
 #include "../core/conf.h"
+#include "../plan/engine.h"
 
 struct ht_alloc;
 
-/* Range-map event for the runtime thread (unmap=1: extent gone). */
-typedef void (*ht_alloc_map_fn)(void *arg, uintptr_t start, size_t len, int unmap);
+/*
+ * Range-map event for the runtime thread (unmap=1: extent gone). tier >= 0:
+ * the extent belongs to that tier's arena, whose memory is bound (pinned)
+ * to the tier; -1: an automatic arena's, placed by budget.
+ */
+typedef void (*ht_alloc_map_fn)(void *arg, uintptr_t start, size_t len, int unmap, int tier);
 
 /*
  * Create (mmap'd, no malloc). fast/slow: node ids. Returns NULL with why
@@ -75,6 +80,17 @@ typedef double (*ht_heat_fn)(void *arg, uintptr_t start, size_t len);
  * last round (no samples: heat means nothing, nothing is learned).
  */
 void ht_alloc_learn(struct ht_alloc *a, ht_heat_fn heat, void *arg, uint64_t now_ns, uint64_t min_age_ns, int sampling);
+/*
+ * Heat of blocks from the classifier's ranges (heat.c): build from
+ * ht_engine_top_ranges (hottest first) each round, then ht_heatmap_heat is
+ * the ht_heat_fn. floor: fraction of the hottest density below which a
+ * range counts as idle.
+ */
+struct ht_heatmap;
+struct ht_heatmap *ht_heatmap_create(size_t cap);
+void ht_heatmap_destroy(struct ht_heatmap *h);
+void ht_heatmap_build(struct ht_heatmap *h, const struct ht_range_info *r, size_t n, double floor);
+double ht_heatmap_heat(void *h, uintptr_t start, size_t len);
 /* Resolve call-site names (dladdr; runtime thread only). */
 void ht_alloc_resolve_sites(struct ht_alloc *a);
 /* Busiest sites first; returns how many were written. */

@@ -35,7 +35,7 @@ int ht_alloc_bind(void *p, size_t len, int node, int move)
 
 /* ---- event ring: bounded MPSC (Vyukov), consumer is the runtime thread ---- */
 
-static void push_ev(struct ht_alloc *a, void *p, size_t len, int unmap)
+static void push_ev(struct ht_alloc *a, void *p, size_t len, int unmap, int tier)
 {
 	if (!atomic_load_explicit(&a->live, memory_order_acquire))
 		return;
@@ -50,6 +50,7 @@ static void push_ev(struct ht_alloc *a, void *p, size_t len, int unmap)
 				e->start = (uintptr_t)p;
 				e->len = len;
 				e->unmap = unmap;
+				e->tier = tier;
 				atomic_store_explicit(&e->seq, pos + 1, memory_order_release);
 				break;
 			}
@@ -78,10 +79,10 @@ size_t ht_alloc_drain(struct ht_alloc *a, ht_alloc_map_fn fn, void *arg, int *ov
 			break;
 		uintptr_t start = e->start;
 		size_t len = e->len;
-		int unmap = e->unmap;
+		int unmap = e->unmap, tier = e->tier;
 		atomic_store_explicit(&e->seq, pos + HT_RING_SLOTS, memory_order_release);
 		atomic_store_explicit(&a->ring_tail, pos + 1, memory_order_relaxed);
-		fn(arg, start, len, unmap);
+		fn(arg, start, len, unmap, tier);
 		n++;
 	}
 	if (overflowed)
@@ -159,7 +160,7 @@ static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t al
 	}
 	*zero = true;
 	*commit = true;
-	push_ev(a, p, size, 0);
+	push_ev(a, p, size, 0, hk->tier);
 	return p;
 }
 
@@ -167,14 +168,14 @@ static bool ext_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committe
 {
 	if (munmap(addr, size))
 		return true; /* keep it: jemalloc retains the extent */
-	push_ev(hooks_of(h)->a, addr, size, 1);
+	push_ev(hooks_of(h)->a, addr, size, 1, hooks_of(h)->tier);
 	return false;
 }
 
 static void ext_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
 {
 	if (!munmap(addr, size))
-		push_ev(hooks_of(h)->a, addr, size, 1);
+		push_ev(hooks_of(h)->a, addr, size, 1, hooks_of(h)->tier);
 }
 
 /* Memory is always committed; refusing decommit makes jemalloc purge instead. */

@@ -16,6 +16,7 @@ struct ht_map_ev {
 	uintptr_t start;
 	size_t len;
 	int unmap;
+	int tier;                   /* tier arena's tier, -1 automatic */
 };
 
 struct ht_site {

@@ -53,6 +53,7 @@ X(site_threshold,SIZE, "1M",     0, 0, "allocations at least this big record the
 X(site_depth,    U64,  "6",      1, 32, "call-stack frames hashed per site")
 X(site_hot,      PCT,  "75",     0, 100, "a site whose ranges rank at least this hot (percent) is born on the fast tier")
 X(site_cold,     PCT,  "25",     0, 100, "a site whose ranges rank at most this hot (percent) is born on the slow tier")
+X(site_floor,    PCT,  "1",      0, 100, "for site learning, ranges below this percent of the hottest density count as cold")
 /* stats */
 X(stats,         BOOL, "1",      0, 1, "publish a shared-memory stats file for htstat")
 X(stats_dir,     STR,  "",       0, 0, "stats file directory (default /run/hypertier, else /tmp/hypertier)")

@@ -46,6 +46,8 @@ struct ht_runtime {
 	struct ht_sampler *sampler;
 	struct ht_alloc *alloc;
 	struct ht_statsfile *sf;
+	struct ht_heatmap *heat;      /* site learning's view of the ranges */
+	struct ht_range_info *ranges; /* its buffer: conf.max_ranges entries */
 	int stats_log_fd;
 	char source[32];
 
@@ -168,18 +170,14 @@ static void publish(struct ht_runtime *r, uint64_t now)
 
 /* ---- housekeeping thread ------------------------------------------------- */
 
-static void on_extent(void *arg, uintptr_t start, size_t len, int unmap)
+/* Tier arenas' extents are pinned to their tier, so the engine keeps them there. */
+static void on_extent(void *arg, uintptr_t start, size_t len, int unmap, int tier)
 {
 	struct ht_runtime *r = arg;
 	if (unmap)
 		ht_engine_remove_range(r->engine, start, len);
-	else
-		ht_engine_add_range(r->engine, start, len, HT_ORIGIN_EXTENT);
-}
-
-static double heat_of(void *engine, uintptr_t start, size_t len)
-{
-	return ht_engine_heat(engine, start, len);
+	else if (ht_engine_add_range(r->engine, start, len, HT_ORIGIN_EXTENT) == 0 && tier >= 0)
+		ht_engine_hint(r->engine, start, len, tier == HT_TIER_FAST ? HT_PIN_FAST : HT_PIN_SLOW);
 }
 
 /* New extents go fast while budget - use leaves room. */
@@ -200,7 +198,13 @@ static void learn(struct ht_runtime *r, uint64_t now)
 	int sampling = st.samples != r->last_samples;
 	r->last_samples = st.samples;
 	refresh_room(r);
-	ht_alloc_learn(r->alloc, heat_of, r->engine, now, 2 * r->conf.epoch * 1000, sampling);
+	if (!r->heat && (r->heat = ht_heatmap_create((size_t)r->conf.max_ranges)))
+		r->ranges = malloc((size_t)r->conf.max_ranges * sizeof(*r->ranges));
+	if (!r->heat || !r->ranges)
+		return;
+	size_t n = ht_engine_top_ranges(r->engine, r->ranges, (size_t)r->conf.max_ranges);
+	ht_heatmap_build(r->heat, r->ranges, n, r->conf.site_floor / 100);
+	ht_alloc_learn(r->alloc, ht_heatmap_heat, r->heat, now, 2 * r->conf.epoch * 1000, sampling);
 	ht_alloc_resolve_sites(r->alloc);
 }
 
@@ -315,6 +319,10 @@ static void stop_all(struct ht_runtime *r, int unlink_stats)
 	if (r->stop_fd >= 0)
 		close(r->stop_fd);
 	r->stop_fd = -1;
+	ht_heatmap_destroy(r->heat);
+	free(r->ranges);
+	r->heat = NULL;
+	r->ranges = NULL;
 }
 
 /* record=: every range-map change goes into the trace next to the samples. */
