@@ -114,6 +114,11 @@ static int ibs_start(struct ht_source *s, char *why, size_t whylen)
 			break;
 	}
 	if (r < 0) {
+		if (ib->system_wide && (r == -EACCES || r == -EPERM)) {
+			size_t l = strlen(why);
+			snprintf(why + l, whylen > l ? whylen - l : 0,
+				 "; per-process IBS needs Linux >= 6.2, system-wide IBS needs perf_event_paranoid <= 0 or CAP_PERFMON");
+		}
 		free(ib);
 		return r;
 	}

@@ -24,7 +24,8 @@ int ht_sampler_start(struct ht_sampler *s);
 void ht_sampler_stop(struct ht_sampler *s);
 /* Stop if running, stop the source, close the trace, free. */
 void ht_sampler_destroy(struct ht_sampler *s);
-/* One synchronous drain on the caller's thread (tests, bench); samples delivered. */
+/* Drain everything pending on the caller's thread (tests, bench; not while
+ * the sampler thread runs); samples delivered. */
 long ht_sampler_drain_once(struct ht_sampler *s);
 /* Stats as of the last drain; cpu_ns: the sampler thread's CPU time. */
 void ht_sampler_get_stats(struct ht_sampler *s, struct ht_source_stats *st, uint64_t *cpu_ns);
