@@ -212,6 +212,15 @@ int main(void)
 	ht_trace_reader_close(r);
 	ok(!ht_trace_writer_open("/nonexistent/dir/t", why, sizeof(why)) && strstr(why, "/nonexistent/dir/t"),
 	   "unwritable record= path: %s", why);
+	ht_conf_defaults(&c);
+	ht_conf_parse(&c, "sample=software,record=/nonexistent/dir/t", why, sizeof(why));
+	why[0] = 0;
+	ok(!ht_sampler_create(&c, &ht_source_software, collect, &live, why, sizeof(why)) && strstr(why, "/nonexistent/dir/t"),
+	   "sampler with an unwritable record= refuses to start: %s", why);
+	ht_conf_parse(&c, "record=", why, sizeof(why));
+	sp = ht_sampler_create(&c, &ht_source_software, collect, &live, why, sizeof(why));
+	ok(sp != NULL, "and left the software source free for the next try (%s)", sp ? "started" : why);
+	ht_sampler_destroy(sp);
 
 	unlink(path);
 	unlink(path2);
