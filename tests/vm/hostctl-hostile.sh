@@ -9,5 +9,5 @@ trap 'rm -rf "$d"' EXIT
 	--qemu-arg -chardev --qemu-arg "socket,id=ctl,path=$d/ctl.sock,server=on,wait=off" \
 	--qemu-arg -device --qemu-arg "virtserialport,chardev=ctl,name=org.hypertier.test" \
 	--bin "$b/hostctl/hypertier-balloond" --bin "$b/tests/vm/hostctl_guest" \
-	--host-cmd "HOSTCTL=$b/hostctl/hostctl $b/tests/vm/test_hostctl_host ${HOSTCTL_TEST:-hostile}" \
+	--host-cmd "HOSTCTL=$b/hostctl/hostctl $b/tests/vm/test_hostctl_host hostile" \
 	-- 'hostctl_guest & ht-ready; wait'

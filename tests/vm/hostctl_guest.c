@@ -7,6 +7,9 @@
  *   agent-stop        -> SIGTERM + wait (the kernel frees its balloon)
  *   hostile MODE      -> a lying agent on org.hypertier.0 (modes below)
  *   hostile-stop, quit
+ *   memfree           -> node 0 MemFree alone (what libnuma reports), bytes
+ *   run PROGRAM       -> starts PROGRAM (from PATH) in the background
+ *   read FILE         -> the first line of FILE
  * Hostile modes answer hello like an agent and lie on inflate:
  *   other-tier (a real page of the other node), outside (the APIC page),
  *   overlap, too-much, giant (2 MiB, no newline), malformed, silent,
@@ -248,6 +251,29 @@ int main(void)
 			stop(&bad);
 			bad = spawn(line + 8, dev);
 			snprintf(out, sizeof(out), holds_port(bad, dev) ? "ok %d" : "fail %d", bad);
+		} else if (!strcmp(line, "memfree")) {
+			long long kb = -1;
+			char l[256];
+			FILE *f = fopen("/sys/devices/system/node/node0/meminfo", "r");
+			while (f && fgets(l, sizeof(l), f))
+				sscanf(l, "Node 0 MemFree: %lld kB", &kb);
+			if (f)
+				fclose(f);
+			snprintf(out, sizeof(out), "%lld", kb * 1024);
+		} else if (!strncmp(line, "run ", 4)) {
+			pid_t pid = fork();
+			if (pid == 0) {
+				execlp(line + 4, line + 4, (char *)NULL);
+				_exit(127);
+			}
+			snprintf(out, sizeof(out), "ok %d", pid);
+		} else if (!strncmp(line, "read ", 5)) {
+			FILE *f = fopen(line + 5, "r");
+			if (!f || !fgets(out, sizeof(out), f))
+				snprintf(out, sizeof(out), "missing");
+			out[strcspn(out, "\n")] = 0;
+			if (f)
+				fclose(f);
 		} else if (!strcmp(line, "hostile-stop")) {
 			stop(&bad);
 		} else if (!strcmp(line, "quit")) {

@@ -4,7 +4,8 @@
  * hostctl: guest node free memory (sysfs, read by hostctl_guest over its own
  * port) and host backing of each tier's file (st_blocks).
  *   grant:   grant, shrink and grow both tiers both ways, rebalance, agent restart
- *   hostile: lying agents, a real migration in progress */
+ *   hostile: lying agents, a real migration in progress
+ *   budget:  libhypertier's fast budget follows a grant while a program runs */
 #include "qmp.h"
 #include "tap.h"
 #include <errno.h>
@@ -236,6 +237,74 @@ static void test_hostile(void)
 	tap_diag("VFIO refusal is not reproducible here (no IOMMU, no device to pass through); unit/test_hostctl_qmp covers it");
 }
 
+struct budget { unsigned long long bytes, epochs; unsigned enabled; long long memfree; };
+static struct budget budget(void)
+{
+	struct budget b = { 0 };
+	sscanf(guest("read /tmp/budget"), "%llu %llu %u", &b.bytes, &b.epochs, &b.enabled);
+	b.memfree = atoll(guest("memfree"));
+	return b;
+}
+
+/* The budget after `epochs` more epochs of the runtime. */
+static struct budget budget_after(unsigned long long epochs)
+{
+	struct budget b = budget();
+	unsigned long long until = b.epochs + epochs;
+	for (int i = 0; i < 300 && b.epochs < until; i++) {
+		usleep(100000);
+		b = budget();
+	}
+	return b;
+}
+
+/* The budget once it holds still (within 1 MiB over 5 epochs): the
+ * program's own start-up (faulting its working set, the first maps scan)
+ * moves it too. */
+static struct budget budget_settled(void)
+{
+	struct budget a = budget_after(5), b = a;
+	for (int i = 0; i < 20; i++) {
+		b = budget_after(5);
+		long long d = (long long)b.bytes - (long long)a.bytes;
+		if ((d < 0 ? -d : d) < (long long)MiB)
+			break;
+		a = b;
+	}
+	return b;
+}
+
+/* libhypertier's fast budget follows a grant made while a program runs. */
+static void test_budget(void)
+{
+	ok(!strncmp(guest("agent-start"), "ok ", 3), "agent started in the guest");
+	ok(!strncmp(guest("run hostctl_budget"), "ok ", 3), "program under libhypertier started");
+	struct budget b0 = budget_settled();
+	ok(b0.enabled && b0.epochs >= 5, "runtime enabled, %llu epochs, fast budget %llu MiB", b0.epochs, b0.bytes >> 20);
+	int rc = run(NULL, "grant %s --name vm --fast 320M", qmp_sock);
+	ok(rc == 0, "fast quota 320 MiB granted while it runs (balloon 192 MiB)");
+	struct budget b1 = budget_settled();
+	long long drop = (long long)b0.bytes - (long long)b1.bytes;
+	/* The runtime sees node free memory as MemFree, which leaves out free
+	 * pages parked on per-CPU lists (several MiB that drain in and out as
+	 * the balloon moves). So: the budget tracks MemFree to within 4 MiB (it
+	 * samples once per epoch, we a moment later),
+	 * and follows the grant to within 24 MiB. */
+	long long slack = 24 * (long long)MiB, want = 192 * (long long)MiB, seen = b0.memfree - b1.memfree;
+	ok(drop >= want - slack && drop <= want + slack, "fast budget dropped by %lld MiB (192 +-24 MiB): %llu -> %llu MiB",
+	   drop >> 20, b0.bytes >> 20, b1.bytes >> 20);
+	ok(drop - seen < 4 * (long long)MiB && seen - drop < 4 * (long long)MiB,
+	   "the drop matches node 0 MemFree's (%lld KiB vs %lld KiB)", drop >> 10, seen >> 10);
+	rc = run(NULL, "grant vm --fast 512M");
+	struct budget b2 = budget_settled();
+	long long rise = (long long)b2.bytes - (long long)b1.bytes;
+	seen = b2.memfree - b1.memfree;
+	ok(rc == 0 && rise >= want - slack && rise <= want + slack, "quota back to 512 MiB: budget rose by %lld MiB (192 +-24 MiB)",
+	   rise >> 20);
+	ok(rise - seen < 4 * (long long)MiB && seen - rise < 4 * (long long)MiB, "the rise matches node 0 MemFree's (%lld KiB vs %lld KiB)",
+	   rise >> 10, seen >> 10);
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -262,6 +331,8 @@ int main(int argc, char **argv)
 	ok(backed(0) == 512 * (long long)MiB && backed(1) == 512 * (long long)MiB, "both tier files fully backed to start");
 	if (!strcmp(argv[1], "grant"))
 		test_grant();
+	else if (!strcmp(argv[1], "budget"))
+		test_budget();
 	else
 		test_hostile();
 	guest("quit");
