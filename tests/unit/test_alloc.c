@@ -213,11 +213,11 @@ int main(void)
 	ok(removed, "freed and purged: the extent is unmapped and leaves the range map");
 
 	/* heat from classifier ranges: overlap-weighted rank, decayed leftovers floored */
-	struct ht_range_info ri[4] = {
+	struct ht_range_info ri[4] = { /* as the engine lists them: pinned first, then by density */
+		{ .start = 0x400000, .len = 0x100000, .density = 0, .hint = HT_PIN_FAST },
 		{ .start = 0x100000, .len = 0x100000, .density = 1.0 },    /* hottest */
 		{ .start = 0x300000, .len = 0x100000, .density = 0.5 },
 		{ .start = 0x200000, .len = 0x100000, .density = 1e-9 },   /* a decayed leftover */
-		{ .start = 0x400000, .len = 0x100000, .density = 0 },
 	};
 	struct ht_heatmap *hm = ht_heatmap_create(16);
 	ht_heatmap_build(hm, ri, 4, 0.01);

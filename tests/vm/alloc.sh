@@ -16,8 +16,8 @@ trap 'rm -f "$out"' EXIT
 	run place=slow test_vm_alloc place 1
 	run fast_quota=64M,epoch=100ms test_vm_alloc quota
 	run $S,epoch=200ms test_vm_alloc hints
-	run $S,epoch=100ms,place=slow,site_hot=50,site_cold=10 test_vm_alloc sites 1 /t/bin/htstat
-	run $S,epoch=100ms,place=fast,site_hot=50,site_cold=10 test_vm_alloc sites 0 /t/bin/htstat
+	run $S,epoch=100ms,place=slow,site_hot=50,site_cold=10,site_depth=2 test_vm_alloc sites 1 /t/bin/htstat
+	run $S,epoch=100ms,place=fast,site_hot=50,site_cold=10,site_depth=2 test_vm_alloc sites 0 /t/bin/htstat
 	run $S,epoch=100ms,log=warn test_forkstress 60
 	dmesg | grep -i -e segfault -e "general protection" -e trap
 	left=$(ls /run/hypertier /tmp/hypertier 2>/dev/null | grep -c "\.stats$")

@@ -153,39 +153,46 @@ static int mode_hints(void)
 __attribute__((noinline)) char *make_hot(size_t n) { char *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
 __attribute__((noinline)) char *make_cold(size_t n) { char *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
 
+/* One generation of buffers: each buffer's call stack is the same in every generation. */
+static __attribute__((noinline)) void generation(char **hot, char **cold, int n, size_t sz)
+{
+	for (int i = 0; i < n; i++) {
+		hot[i] = make_hot(sz);
+		touch(hot[i], sz, 1);
+	}
+	for (int i = 0; i < n; i++) {
+		cold[i] = make_cold(sz);
+		touch(cold[i], sz, 2);
+	}
+}
+
+/* Run with site_depth=2: a site is make_hot/make_cold plus its caller, generation(). */
 static int mode_sites(int place_node, const char *htstat)
 {
 	enum { N = 6 };
 	const size_t sz = 8 * MB;
 	char *hot[N], *cold[N];
-	volatile int gens = 2; /* one loop body, so both generations share their call stacks */
-	for (int gen = 0; gen < gens; gen++) {
-		for (int i = 0; i < N; i++) {
-			hot[i] = make_hot(sz);
-			touch(hot[i], sz, 1);
+	generation(hot, cold, N, sz);
+	/* the program reports its accesses: only the hot buffers are used */
+	unsigned seed = 1;
+	for (int round = 0; round < 80; round++) {
+		for (int k = 0; k < 4000; k++) {
+			char *p = hot[rand_r(&seed) % N] + (size_t)(rand_r(&seed) % (sz / 64)) * 64;
+			(*(volatile char *)p)++;
+			ht_sample_access(p, 100);
 		}
-		for (int i = 0; i < N; i++) {
-			cold[i] = make_cold(sz);
-			touch(cold[i], sz, 2);
-		}
-		if (gen == 1)
-			break;
-		/* the program reports its accesses: only the hot buffers are used */
-		unsigned seed = 1;
-		for (int round = 0; round < 80; round++) {
-			for (int k = 0; k < 4000; k++) {
-				char *p = hot[rand_r(&seed) % N] + (size_t)(rand_r(&seed) % (sz / 64)) * 64;
-				(*(volatile char *)p)++;
-				ht_sample_access(p, 100);
-			}
-			sleep_ms(50);
-		}
-		for (int i = 0; i < N; i++) {
-			free(hot[i]);
-			free(cold[i]);
-		}
-		sleep_ms(300);
+		sleep_ms(50);
 	}
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_stats(&st);
+	tap_diag("first generation: %lu samples, %lu outside managed ranges, %lu ranges, %lu epochs", (unsigned long)st.samples,
+		 (unsigned long)st.samples_unmanaged, (unsigned long)st.nr_ranges, (unsigned long)st.epochs);
+	for (int i = 0; i < N; i++) {
+		free(hot[i]);
+		free(cold[i]);
+	}
+	sleep_ms(300);
+	generation(hot, cold, N, sz);
 	double h = 0, c = 0;
 	for (int i = 0; i < N; i++) {
 		h += on_node(hot[i], sz, 0) / N;

@@ -12,12 +12,12 @@ struct span { uintptr_t start, end; double rank; };
 
 struct ht_heatmap {
 	size_t n, cap;
-	struct span s[];
+	struct span s[]; /* cap spans, then cap doubles of scratch */
 };
 
 struct ht_heatmap *ht_heatmap_create(size_t cap)
 {
-	struct ht_heatmap *h = malloc(sizeof(*h) + cap * sizeof(struct span));
+	struct ht_heatmap *h = malloc(sizeof(*h) + cap * (sizeof(struct span) + sizeof(double)));
 	if (h) {
 		h->n = 0;
 		h->cap = cap;
@@ -33,16 +33,35 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Ranges in any order (pinned ranges may come first): rank = share of ranges strictly cooler. */
 void ht_heatmap_build(struct ht_heatmap *h, const struct ht_range_info *r, size_t n, double floor)
 {
 	if (n > h->cap)
 		n = h->cap;
-	double top = n ? r[0].density : 0;
-	size_t tie = 0; /* first index of the current run of equal densities */
+	double *d = (double *)(h->s + h->cap);
+	double top = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i && r[i].density != r[i - 1].density)
-			tie = i;
-		double rank = n > 1 ? (double)(n - 1 - tie) / (double)(n - 1) : 1;
+		d[i] = r[i].density;
+		if (d[i] > top)
+			top = d[i];
+	}
+	qsort(d, n, sizeof(*d), by_value);
+	for (size_t i = 0; i < n; i++) {
+		size_t lo = 0, hi = n; /* ranges with a lower density */
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (d[mid] < r[i].density)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		double rank = n > 1 ? (double)lo / (double)(n - 1) : 1;
 		h->s[i] = (struct span){ r[i].start, r[i].start + r[i].len,
 					 top > 0 && r[i].density > floor * top ? rank : 0 };
 	}

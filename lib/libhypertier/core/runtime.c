@@ -180,13 +180,24 @@ static void on_extent(void *arg, uintptr_t start, size_t len, int unmap, int tie
 		ht_engine_hint(r->engine, start, len, tier == HT_TIER_FAST ? HT_PIN_FAST : HT_PIN_SLOW);
 }
 
-/* New extents go fast while budget - use leaves room. */
+/*
+ * New extents go fast while budget - use leaves room. Before the engine's
+ * first epoch there is no budget yet: estimate it from the fast node's free
+ * memory above the watermark, capped by the quota.
+ */
 static void refresh_room(struct ht_runtime *r)
 {
 	struct ht_stats st;
 	memset(&st, 0, sizeof(st));
 	ht_engine_get_stats(r->engine, &st);
 	int64_t room = (int64_t)st.fast_budget - (int64_t)st.fast_used;
+	if (!st.epochs) {
+		ht_topo_refresh(&r->topo);
+		const struct ht_node *n = ht_topo_node(&r->topo, r->topo.fast);
+		room = n ? (int64_t)n->free - (int64_t)(n->total * r->conf.watermark / 100) : 0;
+		if (r->conf.fast_quota && room > (int64_t)r->conf.fast_quota)
+			room = (int64_t)r->conf.fast_quota;
+	}
 	ht_alloc_set_room(r->alloc, room > 0 ? room : 0);
 }
 
