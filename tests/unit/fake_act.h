@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "actuator/actuator.h"
 
 #define FK_PAGE 4096
@@ -23,6 +24,7 @@ struct fake {
 	size_t enomem_over;       /* a move call with more pages fails with -ENOMEM (0: never) */
 	uint64_t calls, enomem_calls, policies;
 	long max_fast_seen;       /* highest fast page count after any move call */
+	unsigned query_delay_ms;  /* a slow query keeps the engine busy planning */
 };
 
 static long fk_idx(struct fake *f, void *p)
@@ -44,6 +46,10 @@ static long fk_fast(struct fake *f)
 static int fk_query(void *priv, void **pages, size_t n, int *nodes)
 {
 	struct fake *f = priv;
+	if (f->query_delay_ms) {
+		struct timespec ts = { 0, (long)f->query_delay_ms * 1000000 };
+		nanosleep(&ts, NULL);
+	}
 	for (size_t i = 0; i < n; i++) {
 		long k = fk_idx(f, pages[i]);
 		nodes[i] = k < 0 || f->node[k] < 0 ? -ENOENT : f->node[k];

@@ -476,8 +476,52 @@ static void test_scan(void)
 	fake_fini(&f);
 }
 
+static void *run_epoch(void *e)
+{
+	ht_engine_epoch(e, epoch_ns(0));
+	return NULL;
+}
+
+/* Allocator-hook changes while the engine is busy: queued, never waiting; applied in time for a hint. */
+static void test_busy(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, 64 * M, 1);
+	struct ht_conf c = cfg("migrate_rate=0");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, 32 * M, HT_ORIGIN_USER);
+	f.query_delay_ms = 300; /* the epoch's placement scan holds the engine ~0.3 s */
+	pthread_t th;
+	pthread_create(&th, NULL, run_epoch, e);
+	struct timespec ts = { 0, 100000000 }, t0, t1;
+	nanosleep(&ts, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc1 = ht_engine_add_range(e, B + 48 * M, 8 * M, HT_ORIGIN_EXTENT);
+	int rc2 = ht_engine_remove_range(e, B, 8 * M);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ok(rc1 == 0 && rc2 == 0 && ms < 50, "extent add and remove while the engine is busy return at once (%.1f ms)", ms);
+	f.query_delay_ms = 0;
+	is_int(ht_engine_hint(e, B + 48 * M, 8 * M, HT_PIN_FAST), 0, "a hint right after the queued add finds the extent");
+	pthread_join(th, NULL);
+	struct ht_range_info ri[16];
+	size_t n = ht_engine_top_ranges(e, ri, 16);
+	uint64_t managed = 0;
+	int removed = 1;
+	for (size_t i = 0; i < n; i++) {
+		managed += ri[i].len;
+		removed &= ri[i].start >= B + 8 * M;
+	}
+	ok(managed == 32 * M && removed, "queued removal applied (%llu MiB managed)", (unsigned long long)(managed / M));
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
 int main(void)
 {
+	test_busy();
 	test_numa_actuator();
 	test_scan();
 	test_budget();

@@ -239,8 +239,8 @@ int ht_engine_hint(struct ht_engine *e, uintptr_t start, size_t len, int hint)
 	span_round(e, start, len, &s, &end);
 	pthread_mutex_lock(&e->mu);
 	int rc = -EINVAL;
+	begin_edit(e); /* first apply queued adds: an extent hinted right after it was added */
 	if (covered(&e->v, s, end)) {
-		begin_edit(e);
 		rc = ht_rangemap_cut(&e->v, s);
 		if (!rc)
 			rc = ht_rangemap_cut(&e->v, end);
@@ -249,8 +249,8 @@ int ht_engine_hint(struct ht_engine *e, uintptr_t start, size_t len, int hint)
 				e->v.r[i].hint = (int8_t)hint;
 				e->v.r[i].policy = -2;
 			}
-		end_edit(e);
 	}
+	end_edit(e);
 	pthread_mutex_unlock(&e->mu);
 	return rc;
 }
