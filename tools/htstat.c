@@ -45,12 +45,12 @@ static const char *hint_name(int h)
 static void show(const struct ht_sf_data *d, int pid)
 {
 	const struct ht_stats *s = &d->st;
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], e[32];
 	printf("hypertier pid %d: %s, fast node %d, slow node %d, source %s\n", pid,
 	       s->enabled ? "on" : "off", s->fast_node, s->slow_node, d->source);
 	printf("fast tier   %s used of %s quota (budget %s); slow tier %s used\n", bytes(s->fast_used, a, sizeof(a)),
 	       s->fast_quota ? bytes(s->fast_quota, b, sizeof(b)) : "no", bytes(s->fast_budget, c, sizeof(c)),
-	       bytes(s->slow_used, a, sizeof(a)));
+	       bytes(s->slow_used, e, sizeof(e)));
 	printf("hot set     %s in %" PRIu64 " ranges, %" PRIu64 " epochs\n", bytes(s->hot_set_bytes, a, sizeof(a)),
 	       s->nr_ranges, s->epochs);
 	printf("migration   %.1f promotions/s, %.1f demotions/s (pages); %s moved in all\n", d->promote_per_s,

@@ -26,6 +26,7 @@ static void fill(struct ht_sf_data *d, uint64_t k)
 	d->st.slow_node = 1;
 	d->st.fast_quota = 1ull << 30;
 	d->st.fast_used = 512ull << 20;
+	d->st.slow_used = 2ull << 30;
 	d->st.samples = k;
 	d->st.epochs = k;
 	d->promote_per_s = 12.5;
@@ -113,7 +114,7 @@ int main(void)
 	char cmd[512], out[16384];
 	snprintf(cmd, sizeof(cmd), "%s/tools/htstat -d %s %d 2>&1", top ? top : "..", dir, pid);
 	int rc = run(cmd, out, sizeof(out));
-	ok(rc == 0 && strstr(out, "fast tier   512.0 MiB used of 1.0 GiB quota") && strstr(out, "12.5 promotions/s") &&
+	ok(rc == 0 && strstr(out, "fast tier   512.0 MiB used of 1.0 GiB quota") && strstr(out, "slow tier 2.0 GiB used") && strstr(out, "12.5 promotions/s") &&
 	   strstr(out, "sampler CPU 0.80%") && strstr(out, "make_\"hot\"+0x1c") && strstr(out, "pin_fast"),
 	   "htstat shows quota use, migrations, sampler share, ranges and sites");
 	if (rc)

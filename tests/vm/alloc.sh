@@ -18,7 +18,11 @@ trap 'rm -f "$out"' EXIT
 	run $S,epoch=200ms test_vm_alloc hints
 	run $S,epoch=100ms,place=slow,site_hot=50,site_cold=10,site_depth=2 test_vm_alloc sites 1 /t/bin/htstat
 	run $S,epoch=100ms,place=fast,site_hot=50,site_cold=10,site_depth=2 test_vm_alloc sites 0 /t/bin/htstat
-	run $S,epoch=100ms,log=warn test_forkstress 60
+	run $S,epoch=100ms,log=warn,stats_interval=100ms,stats_log=/tmp/sl.json test_forkstress 60
+	lines=$(grep -c "^{\"pid\":[0-9]*,.*\"top_sites\":\[.*\]}$" /tmp/sl.json 2>/dev/null)
+	pids=$(sed -n "s/^{\"pid\":\([0-9]*\),.*/\1/p" /tmp/sl.json 2>/dev/null | sort -u | wc -l)
+	if [ "${lines:-0}" -ge 2 ] && [ "$pids" = 1 ]; then r=ok; else r="not ok"; fi
+	echo "$r 1 - stats_log=FILE: $lines JSON lines, from $pids process (forked children write none)"
 	dmesg | grep -i -e segfault -e "general protection" -e trap
 	left=$(ls /run/hypertier /tmp/hypertier 2>/dev/null | grep -c "\.stats$")
 	echo "STATS_LEFT $left"

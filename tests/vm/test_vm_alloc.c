@@ -153,16 +153,24 @@ static int mode_hints(void)
 __attribute__((noinline)) char *make_hot(size_t n) { char *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
 __attribute__((noinline)) char *make_cold(size_t n) { char *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
 
-/* One generation of buffers: each buffer's call stack is the same in every generation. */
-static __attribute__((noinline)) void generation(char **hot, char **cold, int n, size_t sz)
+/*
+ * One generation of buffers: each buffer's call stack is the same in every
+ * generation. at_birth (optional): each buffer's share on the node its site
+ * should give it (hot: 0, cold: 1), read right after it is first touched.
+ */
+static __attribute__((noinline)) void generation(char **hot, char **cold, int n, size_t sz, double *at_birth)
 {
 	for (int i = 0; i < n; i++) {
 		hot[i] = make_hot(sz);
 		touch(hot[i], sz, 1);
+		if (at_birth)
+			at_birth[0] += on_node(hot[i], sz, 0) / n;
 	}
 	for (int i = 0; i < n; i++) {
 		cold[i] = make_cold(sz);
 		touch(cold[i], sz, 2);
+		if (at_birth)
+			at_birth[1] += on_node(cold[i], sz, 1) / n;
 	}
 }
 
@@ -172,7 +180,7 @@ static int mode_sites(int place_node, const char *htstat)
 	enum { N = 6 };
 	const size_t sz = 8 * MB;
 	char *hot[N], *cold[N];
-	generation(hot, cold, N, sz);
+	generation(hot, cold, N, sz, NULL);
 	/* the program reports its accesses: only the hot buffers are used */
 	unsigned seed = 1;
 	for (int round = 0; round < 80; round++) {
@@ -192,12 +200,9 @@ static int mode_sites(int place_node, const char *htstat)
 		free(cold[i]);
 	}
 	sleep_ms(300);
-	generation(hot, cold, N, sz);
-	double h = 0, c = 0;
-	for (int i = 0; i < N; i++) {
-		h += on_node(hot[i], sz, 0) / N;
-		c += on_node(cold[i], sz, 1) / N;
-	}
+	double born[2] = { 0, 0 };
+	generation(hot, cold, N, sz, born);
+	double h = born[0], c = born[1];
 	tap_diag("second generation at birth: hot buffers %.0f%% on node 0, cold buffers %.0f%% on node 1 (place puts new memory on node %d)",
 		 100 * h, 100 * c, place_node);
 	if (place_node == 1)
