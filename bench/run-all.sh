@@ -12,7 +12,7 @@ set -eu
 B=$top_builddir/bench
 R=$top_srcdir/bench/results
 mkdir -p "$R"
-ACC=60000000
+ACC=40000000
 [ "${BENCH_QUICK:-0}" = 1 ] && ACC=10000000
 skip() { case " ${BENCH_SKIP:-} " in *" $1 "*) return 0 ;; esac; return 1; }
 

@@ -90,7 +90,7 @@ struct policy_ops {
 };
 
 extern const struct policy_ops pol_first_touch, pol_hemem, pol_memtis, pol_tpp,
-	pol_oracle_epoch, pol_oracle_static, pol_hypertier;
+	pol_oracle_epoch, pol_oracle_cost, pol_oracle_static, pol_hypertier;
 const struct policy_ops *policy_find(const char *name);
 
 /* Migration helper for baselines: moves page, honouring a page budget. 1 moved, 0 not. */

@@ -38,7 +38,7 @@ static const struct opt opts[] = {
 	{ "tpp-wm-low", O_DBL, F(tpp_wm_low), 0, "2", "TPP: demote when fast free falls below this percent" },
 	{ "tpp-wm-high", O_DBL, F(tpp_wm_high), 0, "4", "TPP: ... until this percent is free" },
 	{ "conf", O_STR, F(conf), S(conf), "", "HYPERTIER_CONF for the engine (its own defaults otherwise)" },
-	{ "policies", O_STR, F(policies), S(policies), "first-touch;hemem;memtis;tpp;hypertier;oracle-epoch;oracle-static", "';'-separated" },
+	{ "policies", O_STR, F(policies), S(policies), "first-touch;hemem;memtis;tpp;hypertier;oracle-epoch;oracle-cost;oracle-static", "';'-separated" },
 	{ "workloads", O_STR, F(workloads), S(workloads), "gups-hot;zipf;zipf-scrambled;moving-hot;uniform", "';'-separated; trace:NAME=FILE for a recorded trace" },
 	{ "out", O_STR, F(out), S(out), "", "directory for CSV / markdown / plot data (none: table only)" },
 	{ "heat", O_INT, F(heat), 0, "1", "write heatmap data (with out)" },

@@ -1,9 +1,14 @@
 /*
  * pol_oracle.c - the offline bounds. oracle-epoch: before each epoch, put
  * the pages that epoch will touch most on the fast tier (migrations are
- * counted, no rate limit). oracle-static: one placement for the whole
- * trace, made before it starts (free).
+ * counted, no rate limit): the most hits any placement held through the
+ * epoch can get. oracle-cost: per epoch too, but a move is made only when
+ * the next epoch's accesses pay for it (pairwise: promote p, demote q when
+ * (count p - count q) * (slow - fast latency) > 2 * migration cost): the
+ * best modelled time. oracle-static: one placement for the whole trace,
+ * made before it starts (free).
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include <string.h>
 #include "bench.h"
@@ -12,6 +17,7 @@ struct oracle {
 	struct machine *m;
 	uint32_t *count;
 	int whole; /* static: decide once over the whole trace */
+	int cost;  /* weigh each move against its migration cost */
 	int done;
 };
 
@@ -31,6 +37,13 @@ static void *oracle_new(struct machine *m, uint64_t *tick, int whole)
 	return o;
 }
 static void *oe_create(struct machine *m, uint64_t *tick) { return oracle_new(m, tick, 0); }
+static void *oc_create(struct machine *m, uint64_t *tick)
+{
+	struct oracle *o = oracle_new(m, tick, 0);
+	if (o)
+		o->cost = 1;
+	return o;
+}
 static void *os_create(struct machine *m, uint64_t *tick) { return oracle_new(m, tick, 1); }
 
 /* Smallest count c such that pages with count > c fit in cap; returns c and
@@ -55,6 +68,46 @@ static uint32_t cut(const uint32_t *count, size_t np, uint64_t cap, uint64_t *ti
 	return c;
 }
 
+static int by_count_desc(const void *a, const void *b, void *arg)
+{
+	const uint32_t *c = arg, x = c[*(const uint32_t *)a], y = c[*(const uint32_t *)b];
+	return x > y ? -1 : x < y;
+}
+
+/* Cost-aware step: promotions that pay for themselves, paired with the coldest fast pages. */
+static void cost_step(struct oracle *o)
+{
+	struct machine *m = o->m;
+	size_t np = m->w->npages, nprom = 0, nfast = 0;
+	double gain = m->o->slow_ns - m->o->fast_ns, mig = (double)m->o->migrate_ns;
+	uint32_t *prom = malloc(np * sizeof(*prom)), *fast = malloc(np * sizeof(*fast));
+	for (size_t i = 0; i < np; i++) {
+		int node = ht_sim_node(m->sim, (long)i);
+		if (node == 1 && o->count[i] * gain > mig)
+			prom[nprom++] = (uint32_t)i;
+		else if (node == 0)
+			fast[nfast++] = (uint32_t)i;
+	}
+	qsort_r(prom, nprom, sizeof(*prom), by_count_desc, o->count);
+	qsort_r(fast, nfast, sizeof(*fast), by_count_desc, o->count); /* coldest at the end */
+	struct ht_sim_counts c;
+	ht_sim_get_counts(m->sim, &c);
+	uint64_t room = c.cap[0] - c.used[0];
+	size_t j = nfast;
+	for (size_t i = 0; i < nprom; i++) {
+		if (room) {
+			room -= machine_move(m, prom[i], 1, NULL);
+			continue;
+		}
+		if (!j || ((double)o->count[prom[i]] - o->count[fast[j - 1]]) * gain <= 2 * mig)
+			break;
+		if (machine_move(m, fast[--j], 0, NULL))
+			machine_move(m, prom[i], 1, NULL);
+	}
+	free(prom);
+	free(fast);
+}
+
 static void oracle_tick(void *p, uint64_t now, const uint32_t *f, size_t n)
 {
 	struct oracle *o = p;
@@ -70,6 +123,10 @@ static void oracle_tick(void *p, uint64_t now, const uint32_t *f, size_t n)
 	memset(o->count, 0, np * sizeof(*o->count));
 	for (size_t i = 0; i < n; i++)
 		o->count[f[i]]++;
+	if (o->cost && now) { /* the first placement is free: same as oracle-epoch's */
+		cost_step(o);
+		return;
+	}
 	uint64_t tie;
 	uint32_t c = cut(o->count, np, m->fast_cap, &tie);
 	/* want[i]: 1 fast, 0 slow. Ties: keep fast ones first. */
@@ -107,6 +164,9 @@ static void oracle_destroy(void *p)
 
 const struct policy_ops pol_oracle_epoch = {
 	.name = "oracle-epoch", .create = oe_create, .tick = oracle_tick, .destroy = oracle_destroy,
+};
+const struct policy_ops pol_oracle_cost = {
+	.name = "oracle-cost", .create = oc_create, .tick = oracle_tick, .destroy = oracle_destroy,
 };
 const struct policy_ops pol_oracle_static = {
 	.name = "oracle-static", .create = os_create, .tick = oracle_tick, .destroy = oracle_destroy,

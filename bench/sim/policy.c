@@ -4,7 +4,7 @@
 
 static const struct policy_ops *const all[] = {
 	&pol_first_touch, &pol_hemem, &pol_memtis, &pol_tpp, &pol_hypertier,
-	&pol_oracle_epoch, &pol_oracle_static,
+	&pol_oracle_epoch, &pol_oracle_cost, &pol_oracle_static,
 };
 
 const struct policy_ops *policy_find(const char *name)

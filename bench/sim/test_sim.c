@@ -94,7 +94,7 @@ static void test_oracle_bounds(void)
 		return;
 	}
 	const struct policy_ops *pols[] = { &pol_first_touch, &pol_hemem, &pol_memtis, &pol_tpp,
-					    &pol_hypertier, &pol_oracle_static };
+					    &pol_hypertier, &pol_oracle_cost, &pol_oracle_static };
 	struct run_result orc, ft = { 0 };
 	ok(bench_run(&o, &w, &pol_oracle_epoch, &orc) == 0, "oracle-epoch run");
 	double best = (double)orc.hits / orc.accesses;
