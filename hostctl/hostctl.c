@@ -66,7 +66,7 @@ static int apply(const struct opts *o, struct hc_vmstate *v)
 {
 	struct hc_vm vm;
 	struct hc_link l = { .ch.fd = -1 };
-	char why[HC_WHY], a[32], b[32], c[32];
+	char why[HC_WHY], a[32], b[32], c[32], d[32];
 	int rc = 0;
 	if (attach(o, v->qmp, &vm, &l, why) < 0) {
 		fprintf(stderr, "hostctl: %s: %s\n", v->name, why);
@@ -118,7 +118,7 @@ static int apply(const struct opts *o, struct hc_vmstate *v)
 		}
 		q->balloon = cur;
 		printf("%s: %s quota %s, balloon %s, host backing %s -> %s\n", v->name, hc_tier_name[t],
-		       sz(q->quota, a), sz(cur, b), sz(before < 0 ? 0 : before, c), sz(hc_file_backed(tr->fd), why));
+		       sz(q->quota, a), sz(cur, b), sz(before < 0 ? 0 : before, c), sz(hc_file_backed(tr->fd), d));
 	}
 	hc_link_close(&l);
 	hc_vm_detach(&vm);
