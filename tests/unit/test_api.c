@@ -79,6 +79,19 @@ static void *hinter(void *arg)
 	return NULL;
 }
 
+/* A static constructor of the program runs before main: the API and malloc work there. */
+static int early_enabled = -1;
+static char *early_block;
+__attribute__((constructor)) static void early(void)
+{
+	early_block = malloc(3 * MB);
+	if (early_block)
+		memset(early_block, 7, 3 * MB);
+	early_enabled = ht_enabled();
+	if (early_block && ht_hint(early_block, 3 * MB, HT_HOT) != 0)
+		early_enabled = -2;
+}
+
 int main(void)
 {
 	is_int(ht_version(), HT_VERSION, "ht_version() matches the header (0x%06x)", HT_VERSION);
@@ -87,6 +100,10 @@ int main(void)
 	if (getenv("HYPERTIER_CONF") && strstr(getenv("HYPERTIER_CONF"), "enable=0"))
 		tiered = 0;
 	is_int(en, tiered, "ht_enabled() is %d on a machine with %d node(s) with memory", tiered, nodes_with_memory());
+
+	ok(early_enabled == en && early_block && early_block[3 * MB - 1] == 7,
+	   "a static constructor could allocate, hint and ask ht_enabled() (%d) before main", early_enabled);
+	free(early_block);
 
 	char *p = malloc(4 * MB);
 	memset(p, 1, 4 * MB);
