@@ -27,6 +27,17 @@ if ! skip traces; then
 fi
 echo "== overhead =="
 sh "$top_srcdir/bench/overhead.sh"
+echo "== summary tables =="
+{
+	echo "## Synthetic workloads, DRAM/Optane 70/180 ns"; echo
+	sh "$top_srcdir/bench/summary.sh" "$R/synthetic/results.csv"
+	echo "## Synthetic workloads, emulated CXL 70/120 ns"; echo
+	sh "$top_srcdir/bench/summary.sh" "$R/synthetic-cxl/results.csv"
+	if [ -f "$R/traces/results.csv" ]; then
+		echo "## Traces of real programs (valgrind lackey), DRAM/Optane"; echo
+		sh "$top_srcdir/bench/summary.sh" "$R/traces/results.csv"
+	fi
+} >"$R/summary.md"
 echo "== plots =="
 sh "$top_srcdir/bench/plots.sh"
 echo "results in $R"
