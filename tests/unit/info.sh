@@ -53,9 +53,13 @@ if nodes == 1:
     ok(not d["tiered"] and d["fast_node"] == -1 and d["slow_node"] == -1, "json: one node is not tiered")
     ok("only one NUMA node" in (d["why"] or ""), "json: why says only one NUMA node: %s" % d["why"])
     ok("only one NUMA node: nothing to tier" in text, "text says plainly: only one NUMA node: nothing to tier")
-else:
-    ok(d["tiered"] and d["fast_node"] != d["slow_node"], "json: tiered, fast != slow")
+elif d["tiered"]:
+    ok(d["fast_node"] != d["slow_node"] and d["slow_reason"], "json: tiered, fast != slow, because %s" % d["slow_reason"])
     ok("slow tier: node %d" % d["slow_node"] in text, "text names the slow tier")
+else:
+    # Several nodes that look alike (CPUs everywhere, same distance, no HMAT).
+    ok(d["why"] and d["fast_node"] == -1, "json: not tiered, why: %s" % d["why"])
+    ok(d["why"] in text, "text gives the same reason")
 
 p = d["pmu"]
 ok(p["has_cpu_pmu"] == has_pmu, "json: has_cpu_pmu matches sysfs")
