@@ -107,11 +107,14 @@ static void grant_and_check(const char *what, long long fast_quota, long long sl
 			   "%s: guest node %d free untouched (%+lld KiB)", what, t, dfree >> 10);
 		}
 		/* Pages the guest got back earlier and never touched are holes
-		 * already: the drop is what was backed above the new quota. */
+		 * already; the balloon may or may not take them again. So the drop
+		 * is at least what was backed above the new quota (all of it when
+		 * the file was fully backed) and at most the newly ballooned bytes. */
 		long long want = bb[t] - q[t] > 0 ? bb[t] - q[t] : 0;
 		if (dq[t] < 0)
-			ok(-dback >= want && near(-dback, want, 0.01), "%s: host %s backing dropped by %lld KiB (+-1%% of %lld KiB above the quota)",
-			   what, tn, -dback >> 10, want >> 10);
+			ok(-dback >= want - want / 100 && -dback <= -dq[t] + -dq[t] / 100,
+			   "%s: host %s backing dropped by %lld KiB (at least the %lld KiB above the quota, at most %lld KiB)",
+			   what, tn, -dback >> 10, want >> 10, -dq[t] >> 10);
 		else if (dq[t] > 0)
 			ok(dback <= 0, "%s: host %s backing did not grow (%+lld KiB)", what, tn, dback >> 10);
 		else
@@ -287,13 +290,13 @@ static void test_budget(void)
 	long long drop = (long long)b0.bytes - (long long)b1.bytes;
 	/* The runtime sees node free memory as MemFree, which leaves out free
 	 * pages parked on per-CPU lists (several MiB that drain in and out as
-	 * the balloon moves). So: the budget tracks MemFree to within 4 MiB (it
-	 * samples once per epoch, we a moment later),
+	 * the balloon moves). So: the budget tracks MemFree to within 8 MiB (it
+	 * samples once per epoch, we a moment later, and its own pages move),
 	 * and follows the grant to within 24 MiB. */
 	long long slack = 24 * (long long)MiB, want = 192 * (long long)MiB, seen = b0.memfree - b1.memfree;
 	ok(drop >= want - slack && drop <= want + slack, "fast budget dropped by %lld MiB (192 +-24 MiB): %llu -> %llu MiB",
 	   drop >> 20, b0.bytes >> 20, b1.bytes >> 20);
-	ok(drop - seen < 4 * (long long)MiB && seen - drop < 4 * (long long)MiB,
+	ok(drop - seen < 8 * (long long)MiB && seen - drop < 8 * (long long)MiB,
 	   "the drop matches node 0 MemFree's (%lld KiB vs %lld KiB)", drop >> 10, seen >> 10);
 	rc = run(NULL, "grant vm --fast 512M");
 	struct budget b2 = budget_settled();
@@ -301,7 +304,7 @@ static void test_budget(void)
 	seen = b2.memfree - b1.memfree;
 	ok(rc == 0 && rise >= want - slack && rise <= want + slack, "quota back to 512 MiB: budget rose by %lld MiB (192 +-24 MiB)",
 	   rise >> 20);
-	ok(rise - seen < 4 * (long long)MiB && seen - rise < 4 * (long long)MiB, "the rise matches node 0 MemFree's (%lld KiB vs %lld KiB)",
+	ok(rise - seen < 8 * (long long)MiB && seen - rise < 8 * (long long)MiB, "the rise matches node 0 MemFree's (%lld KiB vs %lld KiB)",
 	   rise >> 10, seen >> 10);
 }
 
