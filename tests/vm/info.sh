@@ -41,9 +41,12 @@ ok(d["slow_reason"] == "node 1 has no CPUs", "guest: slow tier chosen because: %
 ok(900 << 20 < n1["total_bytes"] <= 1 << 30 and 0 < n1["free_bytes"] <= n1["total_bytes"],
    "guest: node 1 holds ~1 GiB (%d bytes), free known" % n1["total_bytes"])
 ok(d["distances"] == [[10, 20], [20, 10]], "guest: distances %s" % d["distances"])
-ok(d["pmu"]["in_vm"] and not d["pmu"]["has_cpu_pmu"], "guest: in a VM, no CPU PMU")
-ok(d["source"]["selected"] is None and "no PMU" in (d["source"]["why"] or ""),
-   "guest: no sample source, why: %s" % d["source"]["why"])
+ok(d["pmu"]["in_vm"], "guest: knows it is in a VM (%s)" % d["pmu"]["hypervisor"])
+if not d["pmu"]["has_cpu_pmu"]:  # TCG: no virtual PMU
+    ok(d["source"]["selected"] is None and "no PMU" in (d["source"]["why"] or ""),
+       "guest without a PMU: no sample source, why: %s" % d["source"]["why"])
+else:  # KVM with a virtual PMU
+    ok(d["source"]["selected"] or d["source"]["why"], "guest with a virtual PMU: a source or the reason")
 ok("node 1: slow tier, CPUs none (CPU-less)" in text, "text: node 1: slow tier, CPUs none (CPU-less)")
 ok("fast tier: node 0; slow tier: node 1" in text, "text: fast tier node 0, slow tier node 1")
 ok(over["fast_node"] == 1 and over["slow_node"] == 0 and over["slow_reason"] == "configured",
