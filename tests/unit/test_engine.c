@@ -502,7 +502,7 @@ static void test_busy(void)
 	int rc2 = ht_engine_remove_range(e, B, 8 * M);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
-	ok(rc1 == 0 && rc2 == 0 && ms < 200,  "extent add and remove while the engine is busy return at once (%.1f ms)", ms);
+	ok(rc1 == 0 && rc2 == 0 && ms < 200, "extent add and remove while the engine is busy return at once (%.1f ms)", ms);
 	f.query_delay_ms = 0;
 	is_int(ht_engine_hint(e, B + 48 * M, 8 * M, HT_PIN_FAST), 0, "a hint right after the queued add finds the extent");
 	pthread_join(th, NULL);
