@@ -140,6 +140,16 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* By name, or by QMP socket path however it is spelled. */
+static struct hc_vmstate *find_vm(struct hc_state *s, const char *key)
+{
+	char abs[PATH_MAX];
+	struct hc_vmstate *v = hc_state_find(s, key);
+	if (!v && realpath(key, abs))
+		v = hc_state_find(s, abs);
+	return v;
+}
+
 static int cmd_grant(struct opts *o, struct hc_state *s, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -172,7 +182,7 @@ static int cmd_grant(struct opts *o, struct hc_state *s, int argc, char **argv)
 		return 2;
 	}
 	const char *key = argv[optind];
-	struct hc_vmstate *v = hc_state_find(s, key);
+	struct hc_vmstate *v = find_vm(s, key);
 	if (!v) {
 		struct stat st;
 		if (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode))
@@ -250,7 +260,7 @@ static int cmd_status(struct opts *o, struct hc_state *s, int argc, char **argv)
 	if (optind != argc - 1)
 		return usage(stderr), 2;
 	const char *key = argv[optind];
-	struct hc_vmstate *v = hc_state_find(s, key), tmp;
+	struct hc_vmstate *v = find_vm(s, key), tmp;
 	struct stat st;
 	if (!v && (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode)))
 		return die("%s is neither a VM in the state file nor a QMP socket%s", key, "");
@@ -423,7 +433,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "rebalance"))
 		rc = cmd_rebalance(&o, &s, sub_argc, sub_argv);
 	else if (!strcmp(cmd, "forget") && sub_argc == 2) {
-		struct hc_vmstate *v = hc_state_find(&s, sub_argv[1]);
+		struct hc_vmstate *v = find_vm(&s, sub_argv[1]);
 		rc = v ? 0 : die("no VM %s in the state file%s", sub_argv[1], "");
 		if (v) {
 			*v = s.vm[--s.n];
