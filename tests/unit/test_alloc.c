@@ -146,6 +146,14 @@ int main(void)
 	SB = find_site(si, ns, "site_b");
 	ok(SA && SB && SA->placed == 3 && SB->placed == 3, "each site counts 3 birth placements");
 	ok(((char *)B[1][2])[3 * MB - 1] == 5, "bytes intact after binding");
+	struct evlog *rb = calloc(1, sizeof(*rb));
+	ht_alloc_drain(a, on_ev, rb, NULL);
+	int reborn = 0;
+	for (int i = 0; i < rb->n; i++)
+		for (int k = 0; k < 3; k++)
+			reborn += rb->unmap[i] == 2 && rb->start[i] > (uintptr_t)B[1][k] && rb->start[i] < (uintptr_t)B[1][k] + 4096;
+	ok(reborn == 3, "each bound birth tells the range map to forget the old counts there (%d reborn events)", reborn);
+	free(rb);
 
 	/* frees fold the measured heat into the site's history */
 	for (int i = 0; i < 3; i++)

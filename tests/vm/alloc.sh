@@ -8,16 +8,16 @@ b=${abs_top_builddir:-..}
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
 "$vm/run-guest" --timeout 560 --lib "$b/preload/libhypertier.la" \
-	--bin "$b/tests/vm/test_vm_alloc" --bin "$b/tests/unit/test_forkstress" --bin "$b/tools/htstat" -- '
+	--bin "$b/tests/vm/test_vm_alloc" --bin "$b/tests/unit/test_forkstress" --bin "$b/tests/unit/test_api" --bin "$b/tools/htstat" -- '
 	S=sample=software
 	run() { c=$1; shift; echo "# HYPERTIER_CONF=$c $*"; HYPERTIER_CONF=$c "$@" 2>&1; echo "# exit $?"; }
 	run place=fast,set_policy=0 test_vm_alloc place 0
 	run place=slow,set_policy=0 test_vm_alloc place 1
-	run place=slow test_vm_alloc place 1
-	run fast_quota=64M,epoch=100ms test_vm_alloc quota
+	run fast_quota=64M,epoch=2s test_vm_alloc quota
 	run $S,epoch=200ms test_vm_alloc hints
-	run $S,epoch=100ms,place=slow,site_hot=50,site_cold=10,site_depth=2 test_vm_alloc sites 1 /t/bin/htstat
-	run $S,epoch=100ms,place=fast,site_hot=50,site_cold=10,site_depth=2 test_vm_alloc sites 0 /t/bin/htstat
+	run $S,epoch=100ms,place=slow,site_depth=2 test_vm_alloc sites 1 /t/bin/htstat
+	run $S,epoch=100ms,place=fast,site_depth=2 test_vm_alloc sites 0 /t/bin/htstat
+	run $S,epoch=100ms test_api
 	run $S,epoch=100ms,log=warn,stats_interval=100ms,stats_log=/tmp/sl.json test_forkstress 60
 	lines=$(grep -c "^{\"pid\":[0-9]*,.*\"top_sites\":\[.*\]}$" /tmp/sl.json 2>/dev/null)
 	pids=$(sed -n "s/^{\"pid\":\([0-9]*\),.*/\1/p" /tmp/sl.json 2>/dev/null | sort -u | wc -l)

@@ -96,11 +96,18 @@ static int mode_quota(void)
 
 static int mode_hints(void)
 {
-	/* tier arenas pin their blocks; ht_hint overrides per block */
-	char *hot = ht_malloc_tier(16 * MB, HT_TIER_SLOW), *ctl = ht_malloc_tier(16 * MB, HT_TIER_SLOW);
+	/*
+	 * Tier arenas pin their blocks; ht_hint overrides per block. Spacers keep
+	 * hinted blocks apart: the engine works in min_range (2 MiB) grains, so
+	 * a hint may reach into the next 2 MiB, which must not be the control.
+	 */
+	char *hot = ht_malloc_tier(16 * MB, HT_TIER_SLOW), *sp1 = ht_malloc_tier(4 * MB, HT_TIER_SLOW);
+	char *ctl = ht_malloc_tier(16 * MB, HT_TIER_SLOW), *sp2 = ht_malloc_tier(4 * MB, HT_TIER_SLOW);
 	char *ps = ht_malloc_tier(16 * MB, HT_TIER_SLOW);
-	/* automatic arenas: born fast while the budget has room */
-	char *pin = malloc(16 * MB), *cold = malloc(16 * MB);
+	/* automatic arenas: born fast while the budget has room; the pinned block on whole grains */
+	char *pin = NULL, *cold = malloc(16 * MB);
+	if (posix_memalign((void **)&pin, 2 * MB, 16 * MB))
+		tap_bail("posix_memalign");
 	touch(hot, 16 * MB, 1);
 	touch(ctl, 16 * MB, 2);
 	touch(pin, 16 * MB, 3);
@@ -143,7 +150,9 @@ static int mode_hints(void)
 	ok(st.pages_promoted > 0 && st.pages_demoted > 0, "stats: %lu pages promoted, %lu demoted", (unsigned long)st.pages_promoted,
 	   (unsigned long)st.pages_demoted);
 	ht_free(hot);
+	ht_free(sp1);
 	ht_free(ctl);
+	ht_free(sp2);
 	ht_free(ps);
 	free(pin);
 	free(cold);

@@ -18,7 +18,8 @@
 struct ht_alloc;
 
 /*
- * Range-map event for the runtime thread (unmap=1: extent gone). tier >= 0:
+ * Range-map event for the runtime thread (unmap=1: extent gone; unmap=2:
+ * reborn, a new object in reused memory whose old counts must go). tier >= 0:
  * the extent belongs to that tier's arena, whose memory is bound (pinned)
  * to the tier; -1: an automatic arena's, placed by budget.
  */
@@ -45,6 +46,8 @@ void ht_alloc_detach(struct ht_alloc *a);
 
 /* Fast-tier room left for new extents (budget - use), refreshed by the runtime. */
 void ht_alloc_set_room(struct ht_alloc *a, int64_t bytes);
+/* Bytes of extents born on the fast tier so far (monotonic). */
+uint64_t ht_alloc_fast_born(struct ht_alloc *a);
 /* Bytes placed on the fast tier at birth since the last set_room. */
 uint64_t ht_alloc_fast_since_room(struct ht_alloc *a);
 

@@ -35,7 +35,7 @@ int ht_alloc_bind(void *p, size_t len, int node, int move)
 
 /* ---- event ring: bounded MPSC (Vyukov), consumer is the runtime thread ---- */
 
-static void push_ev(struct ht_alloc *a, void *p, size_t len, int unmap, int tier)
+void ht_alloc_push(struct ht_alloc *a, void *p, size_t len, int unmap, int tier)
 {
 	if (!atomic_load_explicit(&a->live, memory_order_acquire))
 		return;
@@ -160,7 +160,7 @@ static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t al
 	}
 	*zero = true;
 	*commit = true;
-	push_ev(a, p, size, 0, hk->tier);
+	ht_alloc_push(a, p, size, 0, hk->tier);
 	return p;
 }
 
@@ -168,14 +168,14 @@ static bool ext_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committe
 {
 	if (munmap(addr, size))
 		return true; /* keep it: jemalloc retains the extent */
-	push_ev(hooks_of(h)->a, addr, size, 1, hooks_of(h)->tier);
+	ht_alloc_push(hooks_of(h)->a, addr, size, 1, hooks_of(h)->tier);
 	return false;
 }
 
 static void ext_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
 {
 	if (!munmap(addr, size))
-		push_ev(hooks_of(h)->a, addr, size, 1, hooks_of(h)->tier);
+		ht_alloc_push(hooks_of(h)->a, addr, size, 1, hooks_of(h)->tier);
 }
 
 /* Memory is always committed; refusing decommit makes jemalloc purge instead. */
@@ -317,6 +317,8 @@ void ht_alloc_set_room(struct ht_alloc *a, int64_t bytes)
 }
 
 uint64_t ht_alloc_fast_since_room(struct ht_alloc *a) { return atomic_load(&a->fast_since_room); }
+
+uint64_t ht_alloc_fast_born(struct ht_alloc *a) { return atomic_load(&a->extent_bytes[HT_TIER_FAST]); }
 
 int ht_alloc_tier_arena(struct ht_alloc *a, int tier)
 {

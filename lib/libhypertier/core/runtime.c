@@ -56,7 +56,7 @@ struct ht_runtime {
 	int stop_fd;
 
 	/* housekeeping thread only */
-	uint64_t next_learn, next_stats, last_samples;
+	uint64_t next_learn, next_stats, last_samples, born_prev;
 	struct ht_stats prev;
 	uint64_t prev_ns;
 };
@@ -174,7 +174,10 @@ static void publish(struct ht_runtime *r, uint64_t now)
 static void on_extent(void *arg, uintptr_t start, size_t len, int unmap, int tier)
 {
 	struct ht_runtime *r = arg;
-	if (unmap)
+	if (unmap == 2) { /* reborn: forget the old object's counts */
+		ht_engine_remove_range(r->engine, start, len);
+		ht_engine_add_range(r->engine, start, len, HT_ORIGIN_EXTENT);
+	} else if (unmap)
 		ht_engine_remove_range(r->engine, start, len);
 	else if (ht_engine_add_range(r->engine, start, len, HT_ORIGIN_EXTENT) == 0 && tier >= 0)
 		ht_engine_hint(r->engine, start, len, tier == HT_TIER_FAST ? HT_PIN_FAST : HT_PIN_SLOW);
@@ -190,7 +193,10 @@ static void refresh_room(struct ht_runtime *r)
 	struct ht_stats st;
 	memset(&st, 0, sizeof(st));
 	ht_engine_get_stats(r->engine, &st);
-	int64_t room = (int64_t)st.fast_budget - (int64_t)st.fast_used;
+	/* the engine's fast_used lags an epoch: also charge what was born fast since the last refresh */
+	uint64_t born = ht_alloc_fast_born(r->alloc), recent = born - r->born_prev;
+	r->born_prev = born;
+	int64_t room = (int64_t)st.fast_budget - (int64_t)st.fast_used - (int64_t)recent;
 	if (!st.epochs) {
 		ht_topo_refresh(&r->topo);
 		const struct ht_node *n = ht_topo_node(&r->topo, r->topo.fast);
