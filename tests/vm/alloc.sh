@@ -3,6 +3,9 @@
 # extents born on the chosen node, fast_first within the quota, hints (HOT,
 # PIN_FAST, PIN_SLOW), allocation-site learning, htstat on a live process,
 # fork/thread/exec stress with the runtime on, nothing left behind.
+# The place runs use set_policy=0: they check the allocator's own placement,
+# which the engine's policy for ranges without samples (first touch local
+# while the fast tier has room) would otherwise overwrite on reused memory.
 vm=${abs_top_srcdir:-$(dirname "$0")/../..}/tests/vm
 b=${abs_top_builddir:-..}
 out=$(mktemp) || exit 1

@@ -4,7 +4,7 @@
  * HYPERTIER_CONF; every node is read back with move_pages(nodes=NULL).
  *   place NODE   big malloc'd blocks land on NODE (conf place=fast|slow);
  *                ht_malloc_tier blocks land on their tier
- *   quota        fast_first: blocks go fast until fast_quota, then slow
+ *   quota        fast_first: blocks go fast until fast_quota is used, then slow
  *   hints        HOT promoted without any sample, PIN_FAST never demoted,
  *                PIN_SLOW never promoted
  *   sites NODE   hot buffers from one call site, cold from another; the
@@ -75,20 +75,22 @@ static int mode_quota(void)
 {
 	enum { N = 8 };
 	char *b[N];
-	double s[N];
+	double s[N], fast = 0;
+	int first_slow = -1;
 	for (int i = 0; i < N; i++) {
 		b[i] = malloc(16 * MB);
 		touch(b[i], 16 * MB, i);
 		s[i] = on_node(b[i], 16 * MB, 0);
-	}
-	for (int i = 0; i < N; i++)
 		tap_diag("block %d: %.0f%% on node 0", i, 100 * s[i]);
+		if (s[i] < 0.1 && first_slow < 0)
+			first_slow = i;
+		if (first_slow < 0)
+			fast += 16 * s[i];
+	}
 	ok(s[0] > 0.9, "first 16 MiB block born fast while the 64 MiB quota has room (%.0f%%)", 100 * s[0]);
-	ok(s[N - 1] < 0.1, "after %d MiB the quota is used up: the last block is born slow (%.0f%% fast)", 16 * N, 100 * s[N - 1]);
-	double tot = 0;
-	for (int i = 0; i < N; i++)
-		tot += s[i] * 16;
-	ok(tot <= 64 + 16, "fast-born total %.0f MiB stays near the 64 MiB quota", tot);
+	ok(first_slow > 0, "once the quota is used up, new blocks are born slow (block %d)", first_slow);
+	ok(fast <= 64 + 16, "fast-born before that: %.0f MiB, within the 64 MiB quota plus one block", fast);
+	/* later blocks may be born fast again once the engine has demoted cold memory to make room */
 	for (int i = 0; i < N; i++)
 		free(b[i]);
 	return 0;
