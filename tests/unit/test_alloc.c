@@ -151,7 +151,7 @@ int main(void)
 	int reborn = 0;
 	for (int i = 0; i < rb->n; i++)
 		for (int k = 0; k < 3; k++)
-			reborn += rb->unmap[i] == 2 && rb->start[i] > (uintptr_t)B[1][k] && rb->start[i] < (uintptr_t)B[1][k] + 4096;
+			reborn += rb->unmap[i] == 2 && rb->start[i] >= (uintptr_t)B[1][k] && rb->start[i] < (uintptr_t)B[1][k] + 4096;
 	ok(reborn == 3, "each bound birth tells the range map to forget the old counts there (%d reborn events)", reborn);
 	free(rb);
 
