@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct opts {
 	const char *state;
@@ -61,7 +62,20 @@ static int attach(const struct opts *o, const char *qmp, struct hc_vm *vm, struc
 	return 0;
 }
 
-/* Bring the balloons of v to size - quota. 0 done, 1 partial, -1 error. */
+static int vmem_resize(const struct opts *o, struct hc_vmstate *v, struct hc_vm *vm, int t, uint64_t bytes)
+{
+	char why[HC_WHY], a[32], b[32];
+	uint64_t was = vm->vmem[t].size;
+	int r = hc_vm_vmem_resize(vm, t, bytes, 3 * o->timeout_ms, why);
+	if (r)
+		fprintf(stderr, "hostctl: %s: %s: %s\n", v->name, hc_tier_name[t], why);
+	printf("%s: %s (node %d): virtio-mem %s plugged %s -> %s\n", v->name, hc_tier_name[t], vm->tier[t].node,
+	       vm->vmem[t].id, sz(was, a), sz(vm->vmem[t].size, b));
+	return r;
+}
+
+/* Bring the balloons of v to size - quota (and a virtio-mem device, where
+ * the node has one, to quota - size). 0 done, 1 partial, -1 error. */
 static int apply(const struct opts *o, struct hc_vmstate *v)
 {
 	struct hc_vm vm;
@@ -85,13 +99,22 @@ static int apply(const struct opts *o, struct hc_vmstate *v)
 		q->size = tr->size;
 		if (!q->set)
 			continue;
-		if (q->quota > tr->size) {
+		/* With a virtio-mem device on the node, the part of the quota above
+		 * the boot memory is plugged (block-size grain) and the balloon only
+		 * ever works below it: one of the two is always zero. */
+		struct hc_vmem *vmem = &vm.vmem[t];
+		uint64_t cap = tr->size + (vmem->present ? vmem->max : 0), vtarget = 0;
+		if (q->quota > cap) {
 			fprintf(stderr, "hostctl: %s: %s quota %s exceeds the tier's size %s\n", v->name,
-				hc_tier_name[t], sz(q->quota, a), sz(tr->size, b));
+				hc_tier_name[t], sz(q->quota, a), sz(cap, b));
 			rc = -1;
 			break;
 		}
-		uint64_t target = tr->size - q->quota, cur = l.node[tr->node].balloon;
+		if (vmem->present && q->quota > tr->size)
+			vtarget = (q->quota - tr->size) / vmem->block * vmem->block;
+		if (vmem->present && vtarget < vmem->size && (rc = vmem_resize(o, v, &vm, t, vtarget)) < 0)
+			break;
+		uint64_t target = q->quota < tr->size ? tr->size - q->quota : 0, cur = l.node[tr->node].balloon;
 		int64_t before = hc_file_backed(tr->fd);
 		if (target > cur) {
 			struct hc_inflate_stats st;
@@ -115,6 +138,10 @@ static int apply(const struct opts *o, struct hc_vmstate *v)
 				fprintf(stderr, "hostctl: %s: %s: agent released only %s\n", v->name, hc_tier_name[t], sz(got, a));
 				rc = 1;
 			}
+		}
+		if (vmem->present && vtarget > vmem->size && rc >= 0) {
+			int r = vmem_resize(o, v, &vm, t, vtarget);
+			rc = r < 0 ? -1 : (r || rc);
 		}
 		q->balloon = cur;
 		printf("%s: %s quota %s, balloon %s, host backing %s -> %s\n", v->name, hc_tier_name[t],
@@ -317,6 +344,15 @@ static int cmd_status(struct opts *o, struct hc_state *s, int argc, char **argv)
 		json_object_object_add(e, "min", json_object_new_int64(v->t[t].min));
 		json_object_object_add(e, "max", json_object_new_int64(v->t[t].max));
 		json_object_object_add(e, "host_backed", json_object_new_int64(backed));
+		if (vm.vmem[t].present) {
+			json_object *vj = json_object_new_object();
+			json_object_object_add(vj, "id", json_object_new_string(vm.vmem[t].id));
+			json_object_object_add(vj, "size", json_object_new_int64(vm.vmem[t].size));
+			json_object_object_add(vj, "requested", json_object_new_int64(vm.vmem[t].requested));
+			json_object_object_add(vj, "max", json_object_new_int64(vm.vmem[t].max));
+			json_object_object_add(vj, "block", json_object_new_int64(vm.vmem[t].block));
+			json_object_object_add(e, "virtio_mem", vj);
+		}
 		if (ni && ni->present) {
 			json_object_object_add(e, "balloon", json_object_new_int64(ni->balloon));
 			json_object_object_add(e, "guest_free", json_object_new_int64(ni->free));
@@ -328,6 +364,9 @@ static int cmd_status(struct opts *o, struct hc_state *s, int argc, char **argv)
 			printf("%-5s %4d %11s %11s %11s %11s %11s %11s  %s (%s)\n", hc_tier_name[t], tr->node, sz(tr->size, a),
 			       sz(quota, b), ni && ni->present ? sz(ni->balloon, c2) : "?", ni && ni->present ? sz(ni->free, d) : "?",
 			       ni && ni->present ? sz(ni->total, f) : "?", sz(backed < 0 ? 0 : backed, g), tr->memdev, tr->path);
+			if (vm.vmem[t].present)
+				printf("%-5s %4d virtio-mem %s: plugged %s of %s (requested %s)\n", hc_tier_name[t], tr->node,
+				       vm.vmem[t].id, sz(vm.vmem[t].size, a), sz(vm.vmem[t].max, b), sz(vm.vmem[t].requested, c2));
 		}
 	}
 	json_object_object_add(root, "tiers", tiers);

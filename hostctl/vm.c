@@ -39,7 +39,9 @@ int hc_parse_info_numa(const char *text, struct hc_numa_node *nodes, int max)
 				q++;
 			nodes[id].cpus = *q >= '0' && *q <= '9';
 		} else if (sscanf(p, "node %d size: %llu MB", &id, &mb) == 2 && id >= 0 && id < n) {
-			nodes[id].size = mb << 20;
+			nodes[id].size += mb << 20;
+		} else if (sscanf(p, "node %d plugged: %llu MB", &id, &mb) == 2 && id >= 0 && id < n) {
+			nodes[id].size -= mb << 20; /* pc-dimm / virtio-mem: not boot memory */
 		}
 	}
 	return n;
@@ -302,7 +304,64 @@ int hc_vm_attach(struct hc_vm *vm, const char *qmp_path, const struct hc_attach_
 		}
 	}
 	free(segs);
+	return hc_vm_vmem_query(vm, why);
+}
+
+int hc_vm_vmem_query(struct hc_vm *vm, char *why)
+{
+	json_object *l = hc_qmp_exec(&vm->qmp, "query-memory-devices", NULL, why);
+	if (!l)
+		return -1;
+	for (int t = 0; t < HC_NTIERS; t++)
+		vm->vmem[t].present = 0;
+	for (size_t k = 0; k < json_object_array_length(l); k++) {
+		json_object *e = json_object_array_get_idx(l, k), *ty, *d, *x;
+		if (!json_object_object_get_ex(e, "type", &ty) || strcmp(json_object_get_string(ty), "virtio-mem") ||
+		    !json_object_object_get_ex(e, "data", &d) || !json_object_object_get_ex(d, "id", &x))
+			continue; /* an anonymous device cannot be addressed by qom-set */
+		int node = json_object_object_get_ex(d, "node", &ty) ? json_object_get_int(ty) : -1;
+		for (int t = 0; t < HC_NTIERS; t++) {
+			struct hc_vmem *v = &vm->vmem[t];
+			if (node != vm->tier[t].node || v->present)
+				continue;
+			snprintf(v->id, sizeof(v->id), "%s", json_object_get_string(x));
+			v->block = json_object_object_get_ex(d, "block-size", &x) ? (uint64_t)json_object_get_int64(x) : 0;
+			v->max = json_object_object_get_ex(d, "max-size", &x) ? (uint64_t)json_object_get_int64(x) : 0;
+			v->size = json_object_object_get_ex(d, "size", &x) ? (uint64_t)json_object_get_int64(x) : 0;
+			v->requested = json_object_object_get_ex(d, "requested-size", &x) ? (uint64_t)json_object_get_int64(x) : 0;
+			v->present = v->block > 0;
+		}
+	}
+	json_object_put(l);
 	return 0;
+}
+
+int hc_vm_vmem_resize(struct hc_vm *vm, int t, uint64_t bytes, int wait_ms, char *why)
+{
+	struct hc_vmem *v = &vm->vmem[t];
+	char path[128];
+	snprintf(path, sizeof(path), "/machine/peripheral/%s", v->id);
+	json_object *a = json_object_new_object();
+	json_object_object_add(a, "path", json_object_new_string(path));
+	json_object_object_add(a, "property", json_object_new_string("requested-size"));
+	json_object_object_add(a, "value", json_object_new_int64((int64_t)bytes));
+	json_object *r = hc_qmp_exec(&vm->qmp, "qom-set", a, why);
+	if (!r)
+		return -1;
+	json_object_put(r);
+	/* The guest plugs/unplugs asynchronously; QEMU reports progress in size. */
+	for (int waited = 0;; waited += 100) {
+		if (hc_vm_vmem_query(vm, why) < 0)
+			return -1;
+		if (v->size == bytes)
+			return 0;
+		if (waited >= wait_ms) {
+			snprintf(why, HC_WHY, "virtio-mem %s: guest reached %llu of %llu MiB in %d ms (is virtio_mem loaded, memory onlined movable?)",
+				 v->id, (unsigned long long)(v->size >> 20), (unsigned long long)(bytes >> 20), wait_ms);
+			return 1;
+		}
+		usleep(100000);
+	}
 }
 
 void hc_vm_detach(struct hc_vm *vm)

@@ -195,6 +195,9 @@ int main(void)
 	struct hc_numa_node nodes[8];
 	int nn = hc_parse_info_numa(numa, nodes, 8);
 	ok(nn == 2 && nodes[0].cpus && !nodes[1].cpus && nodes[1].size == 512 * MiB, "info numa: 2 nodes, node 1 CPU-less, 512 MiB");
+	nn = hc_parse_info_numa("2 nodes\r\nnode 0 cpus: 0\r\nnode 0 size: 512 MB\r\nnode 0 plugged: 0 MB\r\n"
+				"node 1 cpus:\r\nnode 1 size: 640 MB\r\nnode 1 plugged: 128 MB\r\n", nodes, 8);
+	ok(nn == 2 && nodes[1].size == 512 * MiB, "info numa: memory plugged by virtio-mem is not boot memory");
 	char path[256];
 	ok(hc_chardev_unix_path("disconnected:unix:/run/a b/ch0.sock,server=on", path, sizeof(path)) == 0 &&
 	   !strcmp(path, "/run/a b/ch0.sock"), "chardev filename -> socket path");

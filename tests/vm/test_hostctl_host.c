@@ -5,7 +5,8 @@
  * port) and host backing of each tier's file (st_blocks).
  *   grant:   grant, shrink and grow both tiers both ways, rebalance, agent restart
  *   hostile: lying agents, a real migration in progress
- *   budget:  libhypertier's fast budget follows a grant while a program runs */
+ *   budget:  libhypertier's fast budget follows a grant while a program runs
+ *   vmem:    a virtio-mem device per node for the part above boot memory */
 #include "qmp.h"
 #include "tap.h"
 #include <errno.h>
@@ -308,6 +309,39 @@ static void test_budget(void)
 	   rise >> 10, seen >> 10);
 }
 
+/* A virtio-mem device on node 1: the part of the slow quota above the boot
+ * memory is plugged in 2 MiB blocks; below it the balloon takes over. */
+static void test_vmem(void)
+{
+	long long base = 512 * (long long)MiB;
+	ok(!strncmp(guest("agent-start"), "ok ", 3), "agent started in the guest");
+	int rc = run(NULL, "status %s --json", qmp_sock);
+	ok(rc == 0 && strstr(out, "\"virtio_mem\"") && strstr(out, "\"block\":2097152"), "status: virtio-mem device found on the slow node");
+	struct mem a = mem();
+	rc = run(NULL, "grant %s --name vm --slow 640M", qmp_sock);
+	struct mem b = mem();
+	ok(rc == 0 && strstr(out, "virtio-mem vmem1dev plugged 0 B -> 128.00 MiB"), "slow quota 640M: 128 MiB plugged");
+	ok(near(b.total[1] - a.total[1], 128 * (long long)MiB, 0.01), "guest node 1 MemTotal grew by %lld KiB (128 MiB +-1%%)",
+	   (b.total[1] - a.total[1]) >> 10);
+	ok(b.total[0] == a.total[0], "node 0 MemTotal unchanged");
+	rc = run(NULL, "grant vm --slow 577M");
+	struct mem c = mem();
+	ok(rc == 0 && strstr(out, "plugged 128.00 MiB -> 64.00 MiB"), "slow quota 577M: 64 MiB plugged (2 MiB grain, rounded down)");
+	ok(near(c.total[1] - a.total[1], 64 * (long long)MiB, 0.01), "guest node 1 MemTotal %+lld KiB from the start (64 MiB +-1%%)",
+	   (c.total[1] - a.total[1]) >> 10);
+	long long b1 = backed(1);
+	rc = run(NULL, "grant vm --slow 448M");
+	struct mem d = mem();
+	ok(rc == 0 && strstr(out, "plugged 64.00 MiB -> 0 B") && strstr(out, "balloon +64.00 MiB"),
+	   "slow quota 448M: virtio-mem unplugged, then a 64 MiB balloon");
+	ok(d.total[1] == a.total[1], "guest node 1 MemTotal back where it started");
+	ok(near(d.free[1] - a.free[1], -64 * (long long)MiB, 0.02), "guest node 1 free %+lld KiB from the start (-64 MiB +-2%%)",
+	   (d.free[1] - a.free[1]) >> 10);
+	ok(backed(1) <= 448 * (long long)MiB && b1 - backed(1) == 64 * (long long)MiB,
+	   "host slow backing dropped by 64 MiB to %lld MiB <= quota", backed(1) >> 20);
+	ok(backed(1) <= base, "boot memory of the tier never above its size");
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -336,6 +370,8 @@ int main(int argc, char **argv)
 		test_grant();
 	else if (!strcmp(argv[1], "budget"))
 		test_budget();
+	else if (!strcmp(argv[1], "vmem"))
+		test_vmem();
 	else
 		test_hostile();
 	guest("quit");
