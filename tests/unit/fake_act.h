@@ -24,7 +24,7 @@ struct fake {
 	size_t enomem_over;       /* a move call with more pages fails with -ENOMEM (0: never) */
 	uint64_t calls, enomem_calls, policies;
 	long max_fast_seen;       /* highest fast page count after any move call */
-	unsigned query_delay_ms;  /* a slow query keeps the engine busy planning */
+	_Atomic unsigned query_delay_ms; /* a slow query keeps the engine busy planning */
 };
 
 static long fk_idx(struct fake *f, void *p)
