@@ -21,6 +21,8 @@ echo "-- sampler thread CPU share (software-reported samples, real sampler threa
 	"$B/ovh/sampler-cpu" 10000 5 | head -1
 	for rate in 10000 100000; do "$B/ovh/sampler-cpu" $rate 5 | tail -1; done
 } | tee "$R/overhead-sampler.csv"
+echo "-- the same through the replay source (full speed; cost per sample, share projected at 10k / 100k per s)"
+"$B/ovh/sampler-cpu" replay 1000000 | tee "$R/overhead-sampler-replay.csv"
 
 HT=$top_builddir/preload/.libs/libhypertier.so
 JE=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)

@@ -5,17 +5,24 @@
  * drain_interval into the real engine (simulated placement behind it).
  * CPU share = the sampler thread's CPU time / wall time.
  * Usage: sampler-cpu RATE SECONDS [HYPERTIER_CONF]. Prints one CSV line.
+ *
+ * sampler-cpu replay N: the replay source instead (it runs at full speed by
+ * design): N samples written to a trace, drained synchronously through the
+ * sampler into the engine; prints CPU ns per sample and the share of one
+ * core that costs at 10k and 100k samples/s.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "actuator/sim.h"
 #include "clock.h"
 #include "plan/engine.h"
 #include "source/sampler.h"
 #include "source/software.h"
+#include "source/trace.h"
 
 #define BASE 0x300000000000ULL
 #define LEN (256u << 20)
@@ -42,8 +49,82 @@ static void *producer(void *arg)
 	return NULL;
 }
 
+static struct ht_engine *sim_engine(const struct ht_conf *c, struct ht_sim **simp, struct ht_actuator *act)
+{
+	struct ht_sim_params sp = { .fast_bytes = LEN / 4, .slow_bytes = LEN, .page_size = 4096,
+				    .fast_node = 0, .slow_node = 1 };
+	struct ht_sim *sim = ht_sim_create(&sp);
+	ht_sim_add_span(sim, BASE, LEN);
+	ht_actuator_sim_init(act, sim);
+	struct ht_topo t;
+	memset(&t, 0, sizeof(t));
+	t.nr_nodes = 2, t.fast = 0, t.slow = 1, t.tiered = 1;
+	t.nodes[0] = (struct ht_node){ .id = 0, .nr_cpus = 1, .total = sp.fast_bytes, .free = sp.fast_bytes };
+	t.nodes[1] = (struct ht_node){ .id = 1, .total = sp.slow_bytes, .free = sp.slow_bytes };
+	struct ht_engine *e = ht_engine_create(c, &t, act);
+	if (e)
+		ht_engine_add_range(e, BASE, LEN, HT_ORIGIN_USER);
+	*simp = sim;
+	return e;
+}
+
+static int replay(long n)
+{
+	char path[] = "/tmp/ht-sampler-cpu-XXXXXX", why[256], conf[512];
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return 1;
+	close(fd);
+	struct ht_trace_writer *w = ht_trace_writer_open(path, why, sizeof(why));
+	if (!w) {
+		fprintf(stderr, "sampler-cpu: %s\n", why);
+		return 1;
+	}
+	struct ht_sample s[256];
+	memset(s, 0, sizeof(s));
+	uint64_t r = 0x2545F4914F6CDD1DULL;
+	for (long i = 0; i < n; i += 256) {
+		for (int k = 0; k < 256; k++) {
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			s[k].addr = BASE + r % LEN, s[k].weight = 1, s[k].tid = 1, s[k].time_ns = (uint64_t)(i + k) * 1000;
+		}
+		ht_trace_write_samples(w, s, 256);
+	}
+	ht_trace_writer_close(w);
+	snprintf(conf, sizeof(conf), "sample=replay,replay=%s", path);
+	struct ht_conf c;
+	ht_conf_defaults(&c);
+	if (ht_conf_parse(&c, conf, why, sizeof(why))) {
+		fprintf(stderr, "sampler-cpu: %s\n", why);
+		return 2;
+	}
+	struct ht_sim *sim;
+	struct ht_actuator act;
+	struct ht_engine *e = sim_engine(&c, &sim, &act);
+	struct ht_sampler *sp = ht_sampler_create(&c, &ht_source_replay, ht_engine_ingest, e, why, sizeof(why));
+	if (!e || !sp) {
+		fprintf(stderr, "sampler-cpu: %s\n", sp ? "engine" : why);
+		unlink(path);
+		return 1;
+	}
+	uint64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), got = 0;
+	long k;
+	while ((k = ht_sampler_drain_once(sp)) > 0)
+		got += (uint64_t)k;
+	double ns = got ? (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / got : 0;
+	printf("source,samples,cpu_ns_per_sample,share_at_10k_pct,share_at_100k_pct\n");
+	printf("replay,%llu,%.0f,%.4f,%.4f\n", (unsigned long long)got, ns, ns * 1e4 / 1e9 * 100, ns * 1e5 / 1e9 * 100);
+	ht_sampler_destroy(sp);
+	ht_engine_destroy(e);
+	ht_sim_destroy(sim);
+	unlink(path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "replay"))
+		return replay(argc > 2 ? atol(argv[2]) : 1000000);
 	rate = argc > 1 ? atol(argv[1]) : 10000;
 	double secs = argc > 2 ? atof(argv[2]) : 5;
 	char conf[512], why[256];
@@ -54,19 +135,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sampler-cpu: %s\n", why);
 		return 2;
 	}
-	struct ht_sim_params sp = { .fast_bytes = LEN / 4, .slow_bytes = LEN, .page_size = 4096,
-				    .fast_node = 0, .slow_node = 1 };
-	struct ht_sim *sim = ht_sim_create(&sp);
-	ht_sim_add_span(sim, BASE, LEN);
+	struct ht_sim *sim;
 	struct ht_actuator act;
-	ht_actuator_sim_init(&act, sim);
-	struct ht_topo t;
-	memset(&t, 0, sizeof(t));
-	t.nr_nodes = 2, t.fast = 0, t.slow = 1, t.tiered = 1;
-	t.nodes[0] = (struct ht_node){ .id = 0, .nr_cpus = 1, .total = sp.fast_bytes, .free = sp.fast_bytes };
-	t.nodes[1] = (struct ht_node){ .id = 1, .total = sp.slow_bytes, .free = sp.slow_bytes };
-	struct ht_engine *e = ht_engine_create(&c, &t, &act);
-	ht_engine_add_range(e, BASE, LEN, HT_ORIGIN_USER);
+	struct ht_engine *e = sim_engine(&c, &sim, &act);
 	struct ht_sampler *s = ht_sampler_create(&c, &ht_source_software, ht_engine_ingest, e, why, sizeof(why));
 	if (!e || !s) {
 		fprintf(stderr, "sampler-cpu: %s\n", s ? "engine" : why);
