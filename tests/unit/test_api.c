@@ -8,6 +8,8 @@
 #include "tap.h"
 #include "hypertier.h"
 #include <errno.h>
+#include <execinfo.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -92,8 +94,21 @@ __attribute__((constructor)) static void early(void)
 		early_enabled = -2;
 }
 
+/* A crash says where it happened (the guest has no debugger). */
+static void on_fault(int sig)
+{
+	static const char msg[] = "Bail out! fatal signal; backtrace:\n";
+	void *bt[32];
+	ssize_t w = write(1, msg, sizeof(msg) - 1);
+	(void)w;
+	backtrace_symbols_fd(bt, backtrace(bt, 32), 1);
+	_exit(1);
+}
+
 int main(void)
 {
+	signal(SIGSEGV, on_fault);
+	signal(SIGBUS, on_fault);
 	is_int(ht_version(), HT_VERSION, "ht_version() matches the header (0x%06x)", HT_VERSION);
 	int tiered = nodes_with_memory() >= 2;
 	int en = ht_enabled();

@@ -228,6 +228,7 @@ static void learn(struct ht_runtime *r, uint64_t now)
 static void *housekeeping(void *arg)
 {
 	struct ht_runtime *r = arg;
+	pthread_setname_np(pthread_self(), "ht-runtime");
 	uint64_t now = mono_ns();
 	r->next_learn = now;
 	r->next_stats = now;
