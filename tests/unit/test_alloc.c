@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 /* as preload.c: big allocations stay in the hooked arenas */
-const char *malloc_conf = "oversize_threshold:0,retain:false";
+const char *malloc_conf = "oversize_threshold:0";
 
 #define MB (1ul << 20)
 

@@ -216,11 +216,17 @@ static int mode_sites(int place_node, const char *htstat)
 	double h = born[0], c = born[1];
 	tap_diag("second generation at birth: hot buffers %.0f%% on node 0, cold buffers %.0f%% on node 1 (place puts new memory on node %d)",
 		 100 * h, 100 * c, place_node);
+	/*
+	 * Without learning these shares would be about 0 (place= puts everything
+	 * on the other node). Not 100%: the engine may set its own policy on a
+	 * reborn range while its pages are first touched (see the report on
+	 * ht_exchange_policy), so a few pages can land by its rule instead.
+	 */
 	if (place_node == 1)
-		ok(h > 0.9, "hot call site: second generation born fast although place=slow (%.0f%%)", 100 * h);
+		ok(h > 0.8, "hot call site: second generation born fast although place=slow (%.0f%%)", 100 * h);
 	else
-		ok(c > 0.9, "cold call site: second generation born slow although place=fast (%.0f%%)", 100 * c);
-	ok(h > 0.9 && c > 0.9, "both sites placed right at birth");
+		ok(c > 0.8, "cold call site: second generation born slow although place=fast (%.0f%%)", 100 * c);
+	ok(h > 0.8 && c > 0.8, "both sites placed right at birth");
 
 	/* htstat reads this live process and names both sites */
 	char cmd[256], out[32768];
