@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""demo_report.py GUEST_OUTPUT OUT_DIR - summarise the demo's two guest runs.
+"""demo_report.py GUEST_OUTPUT OUT_DIR HOT_BYTES - summarise the demo's two guest runs.
 
 Reads what tools/demo.sh captured from the guest (gups-hotset output of the
 "off" and "on" phases, then the runtime's stats_log JSON lines of the "on"
@@ -15,6 +15,7 @@ import sys
 def main():
     text = open(sys.argv[1]).read().splitlines()
     out = sys.argv[2]
+    hot_bytes = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     phase, res, stats = None, {}, []
     for line in text:
         m = re.match(r"@@phase (\w+)", line)
@@ -51,23 +52,38 @@ def main():
     t0 = stats[0]["time_ns"]
     quota = stats[-1]["fast_quota"]
     print("\n== HyperTier on: over time (from the runtime's stats_log, 1 s apart)")
-    print("  %5s %12s %12s %10s %9s %9s %15s" % ("t(s)", "fast MiB", "budget MiB", "hot share", "promoted",
+    print("  hot on n0: of the densest %.1f MiB (the hot set's size) as the engine ranks it, the share its"
+          % (hot_bytes / 2**20) if hot_bytes else "  hot on n0: of the engine's hot ranges, the share its")
+    print("  placement scan found on node 0; sampled on n0: share of this second's samples on node 0")
+    print("  %5s %12s %12s %12s %9s %9s %14s" % ("t(s)", "fast MiB", "budget MiB", "hot on n0", "promoted",
                                                 "demoted", "sampled on n0"))
     rows, prev, maxfast = [], None, 0
     for s in stats:
-        hot = [r for r in s.get("top_ranges", []) if r.get("hot") and r.get("fast_share", -1) >= 0]
-        tot = sum(r["len"] for r in hot)
-        share = sum(r["len"] * r["fast_share"] for r in hot) / tot if tot else 0.0
+        # the densest hot_bytes of memory, as the engine ranks it, and how much
+        # of it its last placement scan found on node 0
+        ranges = sorted((r for r in s.get("top_ranges", []) if r.get("fast_share", -1) >= 0),
+                        key=lambda r: -r["density"])
+        want, got, on0 = hot_bytes or sum(r["len"] for r in ranges if r.get("hot")), 0, 0.0
+        for r in ranges:
+            take = min(r["len"], want - got)
+            if take <= 0:
+                break
+            got += take
+            on0 += take * r["fast_share"]
+        share = on0 / got if got else 0.0
         dh = s["fast_hit_samples"] - (prev["fast_hit_samples"] if prev else 0)
         dl = s["located_samples"] - (prev["located_samples"] if prev else 0)
-        hit = dh / dl if dl else 0.0
+        hit = dh / dl if dl else -1.0  # no sample located this second
         t = (s["time_ns"] - t0) / 1e9
         maxfast = max(maxfast, s["fast_used"])
         rows.append((t, s["fast_used"] / 2**20, s["fast_budget"] / 2**20, share, s["pages_promoted"],
                      s["pages_demoted"], hit))
-        print("  %5.1f %12.1f %12.1f %9.1f%% %9d %9d %14.1f%%" % (t, rows[-1][1], rows[-1][2], 100 * share,
-                                                               s["pages_promoted"], s["pages_demoted"], 100 * hit))
         prev = s
+    step = max(1, (len(rows) + 19) // 20)  # about 20 lines; every line is in the CSV
+    for i, r in enumerate(rows):
+        if i % step == 0 or i == len(rows) - 1:
+            print("  %5.1f %12.1f %12.1f %11.1f%% %9d %9d %14s" % (r[0], r[1], r[2], 100 * r[3], r[4], r[5],
+                                                                     "%.1f%%" % (100 * r[6]) if r[6] >= 0 else "-"))
     last = stats[-1]
     print("\n  pages exchanged: %d promoted, %d demoted (%.1f MiB moved)" % (
         last["pages_promoted"], last["pages_demoted"], last["bytes_moved"] / 2**20))
