@@ -5,6 +5,7 @@
  * reported. Deflate: munmap, the guest simply gets the pages back (the host
  * re-backs them, zero-filled, on first touch). */
 #include "balloon.h"
+#include "../lib/libhypertier/core/zoneinfo.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,28 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-/* Free pages parked on per-CPU lists are free too, but MemFree leaves them
- * out; they drain into MemFree under allocation, several MiB at a time. */
-static uint64_t pcp_bytes(int node)
-{
-	FILE *f = fopen("/proc/zoneinfo", "r");
-	char line[256];
-	uint64_t pages = 0;
-	int cur = -1;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		int n;
-		unsigned long long c;
-		if (sscanf(line, "Node %d,", &n) == 1)
-			cur = n;
-		else if (cur == node && sscanf(line, " count: %llu", &c) == 1)
-			pages += c;
-	}
-	fclose(f);
-	return pages * HC_PAGE;
-}
 
 int hc_node_mem(int node, uint64_t *total, uint64_t *free)
 {
@@ -56,7 +35,7 @@ int hc_node_mem(int node, uint64_t *total, uint64_t *free)
 	fclose(f);
 	if (got != 3 || !*total)
 		return -1;
-	*free += pcp_bytes(node);
+	*free += ht_zone_pcp_bytes(node); /* free too, though MemFree leaves them out */
 	return 0;
 }
 

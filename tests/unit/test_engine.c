@@ -207,6 +207,29 @@ static void test_exchange(void)
 	fake_fini(&f);
 }
 
+/* Allocator extents without samples keep their birth placement; user ranges get first touch. */
+static void test_birth(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, SPAN, 1);
+	struct ht_conf c = cfg("fast_quota=64M,migrate_rate=0,epoch_cap=0");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, 8 * M, HT_ORIGIN_EXTENT);
+	ht_engine_add_range(e, B + 16 * M, 8 * M, HT_ORIGIN_USER);
+	for (int i = 0; i < 3; i++)
+		ht_engine_epoch(e, epoch_ns(i));
+	is_int(f.policies, 1, "no samples: only the user range gets a policy, the extent keeps its birth tier");
+	for (int i = 3; i < 6; i++) {
+		feed(e, 600, 1.0, B, B + 8 * M, B, B + 8 * M);
+		ht_engine_epoch(e, epoch_ns(i));
+	}
+	ok(f.policies > 1, "sampled extent: the engine sets its policy (%llu calls)", (unsigned long long)f.policies);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
 static void test_hints(void)
 {
 	struct fake f;
@@ -529,6 +552,7 @@ int main(void)
 	test_args();
 	test_exchange();
 	test_hints();
+	test_birth();
 	test_failures();
 	test_rate();
 	test_race();

@@ -1,5 +1,6 @@
 /* numa.c - the real actuator: move_pages, mbind and node sizes through libnuma. */
 #include "actuator.h"
+#include "../core/zoneinfo.h"
 #include <errno.h>
 #include <numa.h>
 #include <numaif.h>
@@ -51,7 +52,7 @@ static int numa_mem(void *priv, int node, uint64_t *free_b, uint64_t *total_b)
 	long long tot = numa_node_size64(node, &fr);
 	if (tot < 0)
 		return -EINVAL;
-	*free_b = fr > 0 ? (uint64_t)fr : 0;
+	*free_b = (fr > 0 ? (uint64_t)fr : 0) + ht_zone_pcp_bytes(node); /* MemFree misses the per-CPU lists */
 	*total_b = (uint64_t)tot;
 	return 0;
 }

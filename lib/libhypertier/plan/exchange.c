@@ -1,6 +1,7 @@
 /* exchange.c - scan placement, plan pairwise moves, run them. */
 #include "exchange.h"
 #include "hypertier.h"
+#include "engine.h" /* enum ht_origin */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,8 @@ void ht_exchange_policy(struct ht_exchange *x, struct ht_ranges *v, int full)
 			want = x->fast;
 		else if (r->hint == HT_PIN_SLOW || r->hint == HT_COLD)
 			want = x->slow;
+		else if (r->hot_bytes == 0 && r->origin == HT_ORIGIN_EXTENT && r->count == 0)
+			continue; /* no samples yet: the allocator's birth placement stands */
 		else if (r->hot_bytes == 0)
 			want = full ? x->slow : -1; /* first touch stays local while fast has room */
 		else
