@@ -3,9 +3,6 @@
 # extents born on the chosen node, fast_first within the quota, hints (HOT,
 # PIN_FAST, PIN_SLOW), allocation-site learning, htstat on a live process,
 # fork/thread/exec stress with the runtime on, nothing left behind.
-# The place runs use set_policy=0: they check the allocator's own placement,
-# which the engine's policy for ranges without samples (first touch local
-# while the fast tier has room) would otherwise overwrite on reused memory.
 vm=${abs_top_srcdir:-$(dirname "$0")/../..}/tests/vm
 b=${abs_top_builddir:-..}
 out=$(mktemp) || exit 1
@@ -14,8 +11,8 @@ trap 'rm -f "$out"' EXIT
 	--bin "$b/tests/vm/test_vm_alloc" --bin "$b/tests/unit/test_forkstress" --bin "$b/tests/unit/test_api" --bin "$b/tools/htstat" -- '
 	S=sample=software
 	run() { c=$1; shift; echo "# HYPERTIER_CONF=$c $*"; HYPERTIER_CONF=$c "$@" 2>&1; echo "# exit $?"; }
-	run place=fast,set_policy=0 test_vm_alloc place 0
-	run place=slow,set_policy=0 test_vm_alloc place 1
+	run place=fast test_vm_alloc place 0
+	run place=slow test_vm_alloc place 1
 	run fast_quota=64M,epoch=2s test_vm_alloc quota
 	run $S,epoch=200ms test_vm_alloc hints
 	run $S,epoch=100ms,place=slow,site_depth=2 test_vm_alloc sites 1 /t/bin/htstat
