@@ -7,7 +7,7 @@
  *   agent-stop        -> SIGTERM + wait (the kernel frees its balloon)
  *   hostile MODE      -> a lying agent on org.hypertier.0 (modes below)
  *   hostile-stop, quit
- *   memfree           -> node 0 MemFree alone (what libnuma reports), bytes
+ *   memfree           -> node 0 free memory, per-CPU lists included (as the runtime counts it), bytes
  *   run PROGRAM       -> starts PROGRAM (from PATH) in the background
  *   read FILE         -> the first line of FILE
  * Hostile modes answer hello like an agent and lie on inflate:
@@ -252,14 +252,11 @@ int main(void)
 			bad = spawn(line + 8, dev);
 			snprintf(out, sizeof(out), holds_port(bad, dev) ? "ok %d" : "fail %d", bad);
 		} else if (!strcmp(line, "memfree")) {
-			long long kb = -1;
-			char l[256];
-			FILE *f = fopen("/sys/devices/system/node/node0/meminfo", "r");
-			while (f && fgets(l, sizeof(l), f))
-				sscanf(l, "Node 0 MemFree: %lld kB", &kb);
-			if (f)
-				fclose(f);
-			snprintf(out, sizeof(out), "%lld", kb * 1024);
+			uint64_t total = 0, fr = 0;
+			if (hc_node_mem(0, &total, &fr) < 0)
+				snprintf(out, sizeof(out), "-1");
+			else
+				snprintf(out, sizeof(out), "%llu", (unsigned long long)fr);
 		} else if (!strncmp(line, "run ", 4)) {
 			pid_t pid = fork();
 			if (pid == 0) {
