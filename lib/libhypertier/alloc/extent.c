@@ -211,10 +211,20 @@ static bool ext_merge(extent_hooks_t *h, void *a, size_t sa, void *b, size_t sb,
 	return false;
 }
 
-static void hooks_init(struct ht_hooks *hk, struct ht_alloc *a, int tier)
+/*
+ * With opt.retain (jemalloc's default) dalloc must opt out, as jemalloc's
+ * own hook does: jemalloc then purges the extent and keeps its addresses.
+ * It relies on that: with retain it never checks that two neighbouring
+ * extents belong to the same arena before coalescing them, because a new
+ * mapping always starts with a "head" extent and old ones are never
+ * unmapped. Unmapping part of a mapping lets another arena map the hole
+ * and end right below a non-head extent of the first; jemalloc then merged
+ * the two and corrupted both arenas' heaps (crashes in extent coalescing).
+ */
+static void hooks_init(struct ht_hooks *hk, struct ht_alloc *a, int tier, int retain)
 {
 	hk->h = (extent_hooks_t){
-		.alloc = ext_alloc, .dalloc = ext_dalloc, .destroy = ext_destroy,
+		.alloc = ext_alloc, .dalloc = retain ? NULL : ext_dalloc, .destroy = ext_destroy,
 		.commit = ext_commit, .decommit = ext_decommit,
 		.purge_lazy = ext_purge_lazy, .purge_forced = ext_purge_forced,
 		.split = ext_split, .merge = ext_merge,
@@ -260,9 +270,13 @@ struct ht_alloc *ht_alloc_create(const struct ht_conf *c, int fast, int slow, ch
 		atomic_init(&a->ring[i].seq, i);
 	for (int i = 0; i < HT_SITES; i++)
 		atomic_init(&a->sites[i].tier, -1);
-	hooks_init(&a->auto_hooks, a, -1);
-	hooks_init(&a->tier_hooks[HT_TIER_FAST], a, HT_TIER_FAST);
-	hooks_init(&a->tier_hooks[HT_TIER_SLOW], a, HT_TIER_SLOW);
+	bool retain = true;
+	size_t sz = sizeof(retain);
+	if (mallctl("opt.retain", &retain, &sz, NULL, 0))
+		retain = true;
+	hooks_init(&a->auto_hooks, a, -1, retain);
+	hooks_init(&a->tier_hooks[HT_TIER_FAST], a, HT_TIER_FAST, retain);
+	hooks_init(&a->tier_hooks[HT_TIER_SLOW], a, HT_TIER_SLOW, retain);
 	atomic_store(&a->live, 1);
 	return a;
 }
