@@ -214,7 +214,7 @@ static int mode_sites(int place_node, const char *htstat)
 	/* the program reports its accesses: only the hot buffers are used */
 	unsigned seed = 1;
 	int round, learned = 0;
-	for (round = 0; round < 1200 && !learned; round++) {
+	for (round = 0; round < 600 && !learned; round++) {
 		for (int k = 0; k < 4000; k++) {
 			char *p = hot[rand_r(&seed) % N] + (size_t)(rand_r(&seed) % (sz / 64)) * 64;
 			(*(volatile char *)p)++;
