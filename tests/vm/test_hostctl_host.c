@@ -307,6 +307,18 @@ static void test_budget(void)
 	   rise >> 10, seen >> 10);
 }
 
+/* Guest memory once node 1's MemTotal is `want` bytes above base's (the
+ * guest onlines plugged virtio-mem blocks a little after QEMU reports them). */
+static struct mem mem_when(const struct mem *base, long long want)
+{
+	struct mem m = mem();
+	for (int i = 0; i < 100 && !near(m.total[1] - base->total[1], want, 0.01); i++) {
+		usleep(100000);
+		m = mem();
+	}
+	return m;
+}
+
 /* A virtio-mem device on node 1: the part of the slow quota above the boot
  * memory is plugged in 2 MiB blocks; below it the balloon takes over. */
 static void test_vmem(void)
@@ -317,13 +329,13 @@ static void test_vmem(void)
 	ok(rc == 0 && strstr(out, "\"virtio_mem\"") && strstr(out, "\"block\":2097152"), "status: virtio-mem device found on the slow node");
 	struct mem a = mem();
 	rc = run(NULL, "grant %s --name vm --slow 640M", qmp_sock);
-	struct mem b = mem();
+	struct mem b = mem_when(&a, 128 * (long long)MiB);
 	ok(rc == 0 && strstr(out, "virtio-mem vmem1dev plugged 0 B -> 128.00 MiB"), "slow quota 640M: 128 MiB plugged");
 	ok(near(b.total[1] - a.total[1], 128 * (long long)MiB, 0.01), "guest node 1 MemTotal grew by %lld KiB (128 MiB +-1%%)",
 	   (b.total[1] - a.total[1]) >> 10);
 	ok(b.total[0] == a.total[0], "node 0 MemTotal unchanged");
 	rc = run(NULL, "grant vm --slow 577M");
-	struct mem c = mem();
+	struct mem c = mem_when(&a, 64 * (long long)MiB);
 	ok(rc == 0 && strstr(out, "plugged 128.00 MiB -> 64.00 MiB"), "slow quota 577M: 64 MiB plugged (2 MiB grain, rounded down)");
 	ok(near(c.total[1] - a.total[1], 64 * (long long)MiB, 0.01), "guest node 1 MemTotal %+lld KiB from the start (64 MiB +-1%%)",
 	   (c.total[1] - a.total[1]) >> 10);
