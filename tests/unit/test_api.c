@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "tap.h"
+#include "testutil.h"
 #include "hypertier.h"
 #include <errno.h>
 #include <execinfo.h>
@@ -19,24 +20,8 @@
 
 static int nodes_with_memory(void)
 {
-	FILE *f = fopen("/sys/devices/system/node/has_memory", "r");
-	char buf[128] = "";
-	int n = 0;
-	if (!f)
-		return 1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	for (char *p = buf; *p;) {
-		int a = strtol(p, &p, 10), b = a;
-		if (*p == '-')
-			b = strtol(p + 1, &p, 10);
-		n += b - a + 1;
-		if (*p != ',')
-			break;
-		p++;
-	}
-	return n;
+	int n = sysfs_nodes_with_memory();
+	return n < 0 ? 1 : n;
 }
 
 static int einval(int rc) { return rc == -1 && errno == EINVAL; }

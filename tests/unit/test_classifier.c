@@ -5,6 +5,7 @@
 #include "ranges/counter.h"
 #include "ranges/rangemap.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define M (1ul << 20)
 #define B 0x7f0000000000ul
@@ -19,14 +20,6 @@ static void params(void)
 	ht_classify_params(&P, &conf, 2, PG); /* split at 15 * 2 = 30 */
 }
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t xr(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* n samples: share p into [hs, he), the rest uniform over [s, e). */
 static void stream(struct ht_counter *c, size_t n, double p, uintptr_t s, uintptr_t e, uintptr_t hs, uintptr_t he)

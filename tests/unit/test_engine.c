@@ -14,19 +14,12 @@
 #include "plan/budget.h"
 #include "plan/engine.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define M (1ul << 20)
 #define B 0x7f0000000000ul
 #define SPAN (256 * M)
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t xr(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* n samples: share p into [hs, he), the rest uniform over [s, e). */
 static void feed(struct ht_engine *e, size_t n, double p, uintptr_t s, uintptr_t end, uintptr_t hs, uintptr_t he)

@@ -1,31 +1,9 @@
 /* Tier discovery on this machine, checked against what the kernel says in sysfs. */
 #include "tap.h"
+#include "testutil.h"
 #include "core/topo.h"
 #include <dirent.h>
 
-static int sysfs_nodes_with_memory(void)
-{
-	int n = 0;
-	FILE *f = fopen("/sys/devices/system/node/has_memory", "r");
-	char buf[256] = "";
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	/* "0" or "0-1" or "0,2" */
-	for (char *p = buf; *p;) {
-		int a = strtol(p, &p, 10), b = a;
-		if (*p == '-')
-			b = strtol(p + 1, &p, 10);
-		n += b - a + 1;
-		if (*p == ',')
-			p++;
-		else
-			break;
-	}
-	return n;
-}
 
 int main(void)
 {
