@@ -228,19 +228,26 @@ int main(void)
 	   "freed and purged: pages released (%zu resident), addresses kept mapped and managed (retain: jemalloc must not see them unmapped)",
 	   resident);
 
-	/* heat from classifier ranges: overlap-weighted rank, decayed leftovers floored */
-	struct ht_range_info ri[4] = { /* as the engine lists them: pinned first, then by density */
-		{ .start = 0x400000, .len = 0x100000, .density = 0, .hint = HT_PIN_FAST },
-		{ .start = 0x100000, .len = 0x100000, .density = 1.0 },    /* hottest */
-		{ .start = 0x300000, .len = 0x100000, .density = 0.5 },
-		{ .start = 0x200000, .len = 0x100000, .density = 1e-9 },   /* a decayed leftover */
+	/* heat from classifier ranges: overlap-weighted share in the hot set, decayed leftovers floored */
+	struct ht_range_info ri[7] = { /* as the engine lists them: pinned first, then by density */
+		{ .start = 0x400000, .len = 0x100000, .density = 0, .hint = HT_PIN_FAST, .hot = 1, .hot_bytes = 0x100000 },
+		{ .start = 0x100000, .len = 0x100000, .density = 1.0, .hot = 1, .hot_bytes = 0x100000 },    /* hottest */
+		{ .start = 0x300000, .len = 0x100000, .density = 0.5, .hot = 1, .hot_bytes = 0x100000 },
+		{ .start = 0x500000, .len = 0x100000, .density = 0.4, .hot = 1, .hot_bytes = 0x40000 },     /* the budget ends inside */
+		{ .start = 0x600000, .len = 0x100000, .density = 0.3 },                                     /* past the budget */
+		{ .start = 0x200000, .len = 0x100000, .density = 1e-9, .hot = 1, .hot_bytes = 0x100000 },   /* a decayed leftover */
+		{ .start = 0x700000, .len = 0x100000, .density = 0 },
 	};
 	struct ht_heatmap *hm = ht_heatmap_create(16);
-	ht_heatmap_build(hm, ri, 4, 0.01);
+	ht_heatmap_build(hm, ri, 7, 0.01);
 	ok(ht_heatmap_heat(hm, 0x100000, 0x100000) == 1.0, "heat: a block inside the hottest range is 1");
-	ok(fabs(ht_heatmap_heat(hm, 0x300000, 0x100000) - 2.0 / 3) < 1e-9, "heat: the second of four ranges ranks 2/3");
+	ok(ht_heatmap_heat(hm, 0x300000, 0x100000) == 1.0, "heat: a cooler range still wholly in the hot set is 1 (no rank among ranges)");
+	ok(fabs(ht_heatmap_heat(hm, 0x500000, 0x100000) - 0.25) < 1e-9, "heat: a range the budget cut counts its hot quarter");
+	ok(ht_heatmap_heat(hm, 0x600000, 0x100000) == 0, "heat: sampled but outside the hot set is 0");
 	ok(ht_heatmap_heat(hm, 0x200000, 0x100000) == 0, "heat: a decayed leftover below the floor counts as idle");
+	ok(ht_heatmap_heat(hm, 0x400000, 0x100000) == 0, "heat: a pinned range without samples teaches nothing");
 	ok(fabs(ht_heatmap_heat(hm, 0x180000, 0x100000) - 0.5) < 1e-9, "heat: half in the hottest, half idle is 0.5");
+	ok(fabs(ht_heatmap_heat(hm, 0x100000, 0x300000) - 2.0 / 3) < 1e-9, "heat: hottest, leftover, hot: 2/3");
 	ok(ht_heatmap_heat(hm, 0x900000, 0x1000) == 0, "heat: unmanaged memory is 0");
 	ht_heatmap_destroy(hm);
 

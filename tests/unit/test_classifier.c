@@ -1,5 +1,6 @@
 /* test_classifier.c - decay, split, merge, ranking and hot-set fitting on synthetic streams. */
 #include <errno.h>
+#include <stdlib.h>
 #include "hypertier.h"
 #include "ranges/classifier.h"
 #include "ranges/counter.h"
@@ -60,6 +61,20 @@ static uint64_t hot_overlap(const struct ht_ranges *v, uintptr_t hs, uintptr_t h
 	return n;
 }
 
+/* Three adjacent 8 MiB ranges: outer counts (held back hold epochs), the middle one's count and eighths. */
+static void three(struct ht_ranges *v, double outer, double mid, uint32_t hold, const double *bins)
+{
+	ht_ranges_free(v);
+	ht_rangemap_add(v, B, B + 24 * M, 0, 0, 100, NULL, NULL);
+	ht_rangemap_cut(v, B + 8 * M);
+	ht_rangemap_cut(v, B + 16 * M);
+	v->r[0].count = v->r[2].count = outer;
+	v->r[0].holdback = v->r[2].holdback = hold;
+	v->r[1].count = mid;
+	for (int b = 0; b < HT_BINS; b++)
+		v->r[1].bins[b] = bins[b];
+}
+
 int main(void)
 {
 	params();
@@ -97,6 +112,21 @@ int main(void)
 	ht_rangemap_add(&v, B, B + 3 * M, 0, 0, 100, NULL, NULL);
 	v.r[0].count = 1000;
 	is_int(ht_classify_split(&v, &P, 1), 0, "never below two min_range halves");
+	ht_ranges_free(&v);
+
+	/* uneven inside: a middling range between hotter neighbours */
+	static const double even[HT_BINS] = { 50, 50, 50, 50, 50, 50, 50, 50 },
+			    halves[HT_BINS] = { 100, 100, 0, 0, 0, 0, 0, 100 }, /* hot, cold, hot */
+			    noisy[HT_BINS] = { 20, 9, 14, 17, 11, 16, 12, 15 };
+	three(&v, 1000, 400, 0, even);
+	is_int(ht_classify_split(&v, &P, 1), 2, "even inside, cooler than both neighbours: only the outer ranges split");
+	three(&v, 800, 300, 5, halves);
+	is_int(ht_classify_split(&v, &P, 1), 1, "hot and cold parts inside: splits although cooler than its neighbours");
+	ok(v.n == 4 && v.r[1].end == B + 12 * M && v.r[1].count + v.r[2].count == 300 && v.r[2].count > 99.99 && v.r[2].count < 100.01,
+	   "halves get the count their eighths saw (%.0f, %.0f)", v.r[1].count, v.r[2].count);
+	ok(v.r[1].bins[0] == 0 && v.r[2].bins[7] == 0, "children count their eighths afresh");
+	three(&v, 2000, 1000, 5, noisy);
+	is_int(ht_classify_split(&v, &P, 1), 0, "uneven by chance only (within split_sigma): no split");
 	ht_ranges_free(&v);
 
 	/* merge */
@@ -172,6 +202,7 @@ int main(void)
 	ok(hot_overlap(&v, hs0, he0) >= 51 * M * 9 / 10, "and still does at the end (%.1f MiB of 51)",
 	   hot_overlap(&v, hs0, he0) / (double)M);
 	ok(maxn < 100, "few ranges needed (max %zu, now %zu)", maxn, v.n);
+	tap_diag("ranges after the first hot set: %zu (max %zu)", v.n, maxn);
 	is_int(atomic_load(&c.samples), 80 * 400, "every sample counted");
 
 	/* the hot set moves: ranges follow, cold ranges merge back */
@@ -192,6 +223,40 @@ int main(void)
 	tap_diag("ranges at the end: %zu", v.n);
 	free(ord);
 	ht_counter_fini(&c);
+	ht_ranges_free(&v);
+
+	/*
+	 * Hot and cold 8 MiB blocks in turn, not aligned to anything (as a
+	 * program's buffers lie in an arena), budget 56 MiB: middling ranges
+	 * holding both must split until the hot set is the hot blocks, give or
+	 * take min_range at their edges. Neighbour comparison alone (split_sigma
+	 * at its maximum) stops at two ranges and 24 MiB of each.
+	 */
+	struct ht_counter c2 = { 0 };
+	uintptr_t base = B + 0x3fd000;
+	ht_rangemap_add(&v, B, B + 104 * M, 0, 0, P.max_ranges, NULL, NULL);
+	ht_counter_publish(&c2, &v);
+	ord = NULL;
+	uint64_t hot_in = 0, cold_in = 0;
+	for (ep = 1; ep <= 60; ep++) {
+		uint64_t a[4000];
+		for (int i = 0; i < 4000; i++)
+			a[i] = base + (2 * (xr() % 6)) * 8 * M + xr() % (8 * M);
+		ht_counter_ingest(&c2, a, sizeof(a[0]), 4000);
+		epoch(&c2, &v, (uint64_t)ep);
+		ord = realloc(ord, v.n * sizeof(*ord));
+		ht_classify_rank(&v, ord);
+		ht_classify_hotset(&v, ord, 56 * M, PG);
+	}
+	for (int k = 0; k < 12; k++) {
+		uintptr_t bs = base + k * 8 * M;
+		(k % 2 ? &cold_in : &hot_in)[0] += hot_overlap(&v, bs, bs + 8 * M);
+	}
+	ok(hot_in >= 48 * M * 9 / 10, "interleaved blocks: hot blocks in the hot set (%.1f MiB of 48)", hot_in / (double)M);
+	ok(cold_in <= 12 * M, "interleaved blocks: cold blocks only at their edges (%.1f MiB of 48)", cold_in / (double)M);
+	tap_diag("interleaved blocks: %zu ranges", v.n);
+	free(ord);
+	ht_counter_fini(&c2);
 	ht_ranges_free(&v);
 	return tap_done();
 }

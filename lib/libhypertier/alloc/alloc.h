@@ -67,13 +67,13 @@ struct ht_site_info {
 	uint64_t hash;
 	uint64_t allocs, live_bytes;
 	uint64_t placed;      /* allocations bound to its learned tier at birth */
-	double heat;          /* mean density rank of its ranges, -1 if not seen yet */
+	double heat;          /* share of its blocks' bytes in the hot set, -1 if not seen yet */
 	int tier;             /* learned birth tier: HT_TIER_FAST/SLOW, -1 none */
 	int nobs;             /* observations behind heat */
 	char name[96];        /* symbolised call site ("" until resolved) */
 };
 
-/* Heat of a live range in [0,1]; the runtime passes ht_engine_heat. */
+/* Heat of a live block in [0,1]; the runtime passes ht_heatmap_heat. */
 typedef double (*ht_heat_fn)(void *arg, uintptr_t start, size_t len);
 
 /*
@@ -84,10 +84,10 @@ typedef double (*ht_heat_fn)(void *arg, uintptr_t start, size_t len);
  */
 void ht_alloc_learn(struct ht_alloc *a, ht_heat_fn heat, void *arg, uint64_t now_ns, uint64_t min_age_ns, int sampling);
 /*
- * Heat of blocks from the classifier's ranges (heat.c): build from
- * ht_engine_top_ranges (hottest first) each round, then ht_heatmap_heat is
- * the ht_heat_fn. floor: fraction of the hottest density below which a
- * range counts as idle.
+ * Heat of blocks from the classifier's ranges (heat.c): the share of the
+ * block in the hot set. Build from ht_engine_top_ranges each round, then
+ * ht_heatmap_heat is the ht_heat_fn. floor: fraction of the hottest density
+ * below which a range counts as idle.
  */
 struct ht_heatmap;
 struct ht_heatmap *ht_heatmap_create(size_t cap);

@@ -35,6 +35,7 @@ struct ht_range_info {
 	int hint;           /* enum ht_hint in force */
 	int origin;         /* enum ht_origin */
 	int hot;            /* 1 when in the hot set of the last epoch */
+	uint64_t hot_bytes; /* of which bytes (from start) were in it */
 };
 
 struct ht_engine;

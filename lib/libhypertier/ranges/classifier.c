@@ -4,6 +4,7 @@
 #endif
 #include "classifier.h"
 #include "hypertier.h"
+#include <math.h>
 #include <stdlib.h>
 
 void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page)
@@ -11,6 +12,7 @@ void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, i
 	p->decay = c->decay / 100.0;
 	p->split_min = (double)c->split_tau * (nr_cpus > 0 ? nr_cpus : 1);
 	p->split_ratio = 1.0 + c->split_ratio / 100.0;
+	p->split_sigma = (double)c->split_sigma;
 	p->merge_ratio = c->merge_ratio / 100.0;
 	p->min_range = c->min_range < page ? page : c->min_range;
 	p->page = page;
@@ -25,6 +27,10 @@ void ht_classify_decay(struct ht_ranges *v, const struct ht_classify_params *p)
 		r->count = r->count * p->decay + (double)r->hits;
 		if (r->count < 1e-9)
 			r->count = 0;
+		for (int b = 0; b < HT_BINS; b++) {
+			r->bins[b] = r->bins[b] * p->decay + r->bin_hits[b];
+			r->bin_hits[b] = 0;
+		}
 		if (r->holdback)
 			r->holdback--;
 	}
@@ -46,21 +52,47 @@ static double lower_neighbour(const struct ht_ranges *v, size_t i)
 	return d;
 }
 
+/*
+ * Hot and cold memory inside one range: its busiest and idlest eighths differ
+ * by split_ratio and by more than split_sigma standard deviations of
+ * sampling noise (counts are roughly Poisson), over enough samples. Without
+ * this, a range holding hot and cold objects in turn can sit between hotter
+ * neighbours at a middling density and never split.
+ */
+static int uneven(const struct ht_range *r, const struct ht_classify_params *p, double *left_share)
+{
+	double lo = r->bins[0], hi = lo, sum = 0, left = 0;
+	for (int b = 0; b < HT_BINS; b++) {
+		lo = r->bins[b] < lo ? r->bins[b] : lo;
+		hi = r->bins[b] > hi ? r->bins[b] : hi;
+		sum += r->bins[b];
+		left += b < HT_BINS / 2 ? r->bins[b] : 0;
+	}
+	*left_share = sum > 0 ? left / sum : 0.5;
+	return sum >= p->split_min && hi > p->split_ratio * lo && hi - lo > p->split_sigma * sqrt(hi + lo);
+}
+
 size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p, uint64_t epoch)
 {
 	size_t splits = 0;
 	for (size_t i = 0; i < v->n && v->n < p->max_ranges; i++) {
 		struct ht_range *r = &v->r[i];
 		uint64_t len = r->end - r->start;
-		if (r->holdback || r->count < p->split_min || len < 2 * p->min_range)
+		double share = 0.5;
+		if (r->holdback || len < 2 * p->min_range)
 			continue;
+		int inside = uneven(r, p, &share);
 		double nb = lower_neighbour(v, i);
-		if (nb >= 0 && ht_range_density(r) <= p->split_ratio * nb)
+		int above = r->count >= p->split_min && (nb < 0 || ht_range_density(r) > p->split_ratio * nb);
+		if (!inside && !above)
 			continue;
+		if (!inside)
+			share = 0.5; /* halves' counts unknown: assume even */
 		uintptr_t mid = r->start + (len / 2) / p->page * p->page;
 		struct ht_range right = *r;
+		ht_range_reset_bins(&right);
 		right.start = mid;
-		right.count = r->count / 2;
+		right.count = r->count * (1 - share);
 		right.hits = r->hits / 2;
 		right.born = epoch;
 		right.holdback = p->holdback;
@@ -71,7 +103,8 @@ size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p
 			break;
 		r = &v->r[i]; /* insert may move the array */
 		r->end = mid;
-		r->count /= 2;
+		r->count -= right.count;
+		ht_range_reset_bins(r);
 		r->hits -= right.hits;
 		r->born = epoch;
 		r->holdback = p->holdback;
@@ -105,6 +138,7 @@ size_t ht_classify_merge(struct ht_ranges *v, const struct ht_classify_params *p
 		}
 		a->end = b->end;
 		a->count += b->count;
+		ht_range_reset_bins(a);
 		a->hits += b->hits;
 		if (b->born < a->born)
 			a->born = b->born;

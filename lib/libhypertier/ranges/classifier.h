@@ -1,7 +1,7 @@
 /*
  * classifier.h - adaptive ranges (in the spirit of Demeter/DAMON): each
  * epoch decay the counts, split ranges that are significant and clearly
- * hotter than a neighbour, merge adjacent cold alike ranges, then rank by
+ * hotter than a neighbour or uneven inside, merge adjacent cold alike ranges, then rank by
  * density and walk hottest-first until the fast-tier budget is full.
  */
 #ifndef HT_CLASSIFIER_H
@@ -13,6 +13,7 @@ struct ht_classify_params {
 	double decay;          /* fraction kept per epoch (conf->decay / 100) */
 	double split_min;      /* count needed to split: split_tau * nr_cpus */
 	double split_ratio;    /* density must exceed the lower neighbour's by this factor */
+	double split_sigma;    /* an uneven inside must exceed this many standard deviations of noise */
 	double merge_ratio;    /* densities this close (relative) are alike */
 	uint64_t min_range;    /* bytes; a range splits only into halves at least this big */
 	uint64_t page;         /* split points are page aligned */
@@ -21,7 +22,7 @@ struct ht_classify_params {
 };
 
 void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page);
-/* count = count * decay + hits; holdback counts down. */
+/* count = count * decay + hits, the same per eighth; holdback counts down. */
 void ht_classify_decay(struct ht_ranges *v, const struct ht_classify_params *p);
 /* Returns how many ranges were split (each split adds one range). */
 size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p, uint64_t epoch);

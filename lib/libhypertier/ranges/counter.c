@@ -33,7 +33,9 @@ void ht_counter_ingest(struct ht_counter *c, const void *addrs, size_t stride, s
 			miss++;
 			a = 0; /* no stale address in the recent ring */
 		} else {
-			atomic_fetch_add_explicit(&s->hits[k], 1, memory_order_relaxed);
+			uint64_t b = (uint64_t)(((unsigned __int128)(a - s->start[k]) * s->recip[k]) >> 64);
+			atomic_fetch_add_explicit(&s->bins[(size_t)k * HT_BINS + (b < HT_BINS ? b : HT_BINS - 1)], 1,
+						  memory_order_relaxed);
 		}
 		atomic_store_explicit(&c->recent[(pos + i) % HT_RECENT], a, memory_order_relaxed);
 	}
@@ -49,23 +51,31 @@ void ht_counter_harvest(struct ht_counter *c, struct ht_ranges *v)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n && i < v->n; i++)
-		v->r[i].hits += atomic_exchange_explicit(&s->hits[i], 0, memory_order_relaxed);
+		for (int b = 0; b < HT_BINS; b++) {
+			uint64_t h = atomic_exchange_explicit(&s->bins[i * HT_BINS + b], 0, memory_order_relaxed);
+			v->r[i].hits += h;
+			v->r[i].bin_hits[b] += (uint32_t)h;
+		}
 }
 
 static struct ht_snap *build(const struct ht_ranges *v)
 {
 	size_t n = v->n;
-	struct ht_snap *s = malloc(sizeof(*s) + n * (2 * sizeof(uintptr_t) + sizeof(uint64_t)) + 8);
+	struct ht_snap *s = malloc(sizeof(*s) + n * (3 * sizeof(uint64_t) + HT_BINS * sizeof(uint64_t)) + 8);
 	if (!s)
 		return NULL;
 	s->n = n;
 	s->start = (uintptr_t *)(s + 1);
 	s->end = s->start + n;
-	s->hits = (_Atomic uint64_t *)(s->end + n);
+	s->recip = (uint64_t *)(s->end + n);
+	s->bins = (_Atomic uint64_t *)(s->recip + n);
 	for (size_t i = 0; i < n; i++) {
 		s->start[i] = v->r[i].start;
 		s->end[i] = v->r[i].end;
-		atomic_init(&s->hits[i], 0);
+		uint64_t len = v->r[i].end - v->r[i].start;
+		s->recip[i] = len > HT_BINS ? (uint64_t)(((unsigned __int128)HT_BINS << 64) / len) : 0;
+		for (int b = 0; b < HT_BINS; b++)
+			atomic_init(&s->bins[i * HT_BINS + b], 0);
 	}
 	return s;
 }
@@ -93,10 +103,16 @@ int ht_counter_publish(struct ht_counter *c, struct ht_ranges *v)
 	grace(c);
 	if (old) { /* samples that raced the swap: credit them by address */
 		for (size_t i = 0; i < old->n; i++) {
-			uint64_t h = atomic_load(&old->hits[i]);
+			uint64_t h = 0, hb[HT_BINS];
+			for (int b = 0; b < HT_BINS; b++)
+				h += hb[b] = atomic_load(&old->bins[i * HT_BINS + b]);
 			long k = h ? ht_ranges_find(v, old->start[i]) : -1;
-			if (k >= 0)
-				v->r[k].hits += h;
+			if (k < 0)
+				continue;
+			v->r[k].hits += h;
+			if (v->r[k].start == old->start[i] && v->r[k].end == old->end[i])
+				for (int b = 0; b < HT_BINS; b++)
+					v->r[k].bin_hits[b] += (uint32_t)hb[b];
 		}
 		free(old);
 	}

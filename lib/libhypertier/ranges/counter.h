@@ -3,7 +3,8 @@
  *
  * The control side publishes an immutable snapshot of the range bounds with
  * one atomic hit counter per range. Ingest finds the range by binary search
- * and adds 1 with a relaxed atomic: no lock, no allocation, no syscall.
+ * and adds 1 to the counter of the eighth it fell in (HT_BINS per range)
+ * with a relaxed atomic: no lock, no allocation, no syscall.
  * Snapshots are replaced RCU-style: publish, flip the reader generation,
  * wait until the old generation's readers (bounded: one ingest batch) are
  * gone, then harvest the old counters and free.
@@ -20,7 +21,8 @@
 struct ht_snap {
 	size_t n;
 	uintptr_t *start, *end;
-	_Atomic uint64_t *hits;
+	uint64_t *recip;        /* 2^64 * HT_BINS / length: the eighth without a division */
+	_Atomic uint64_t *bins; /* n * HT_BINS */
 };
 
 struct ht_counter {
@@ -34,9 +36,12 @@ struct ht_counter {
 
 /* Count n sample addresses (stride bytes apart, e.g. inside struct ht_sample). */
 void ht_counter_ingest(struct ht_counter *c, const void *addrs, size_t stride, size_t n);
-/* Move the hits of the live snapshot into v->r[i].hits (v mirrors the snapshot). */
+/* Move the hits of the live snapshot into v->r[i].hits and .bin_hits (v mirrors the snapshot). */
 void ht_counter_harvest(struct ht_counter *c, struct ht_ranges *v);
-/* Build a snapshot of v and make it live; old hits are harvested into v by address. 0 or -ENOMEM. */
+/*
+ * Build a snapshot of v and make it live; old hits are harvested into v by
+ * address (into the eighths only where the bounds did not change). 0 or -ENOMEM.
+ */
 int ht_counter_publish(struct ht_counter *c, struct ht_ranges *v);
 void ht_counter_fini(struct ht_counter *c);
 #endif

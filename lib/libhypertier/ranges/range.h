@@ -8,11 +8,17 @@
 #define HT_RANGE_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Sub-counters per range: they show a range whose inside is uneven (a resolution, not a policy). */
+#define HT_BINS 8
 
 struct ht_range {
 	uintptr_t start, end;   /* page aligned, [start, end) */
 	double count;           /* decayed sample count */
 	uint64_t hits;          /* raw samples of the last epoch */
+	double bins[HT_BINS];   /* decayed samples per eighth of [start, end), counted since the bounds last changed */
+	uint32_t bin_hits[HT_BINS]; /* raw samples per eighth of the last epoch */
 	uint64_t born;          /* epoch of creation (age tie-break) */
 	uint64_t hot_bytes;     /* bytes from start inside the hot set (0: cold) */
 	uint64_t fast_pages, slow_pages; /* placement at the last query */
@@ -30,6 +36,13 @@ struct ht_ranges {
 static inline double ht_range_density(const struct ht_range *r)
 {
 	return r->count / (double)(r->end - r->start);
+}
+
+/* Bounds changed: the eighths no longer mean anything. */
+static inline void ht_range_reset_bins(struct ht_range *r)
+{
+	memset(r->bins, 0, sizeof(r->bins));
+	memset(r->bin_hits, 0, sizeof(r->bin_hits));
 }
 
 /* Index of the range containing addr, or -1. */

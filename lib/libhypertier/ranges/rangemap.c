@@ -84,6 +84,8 @@ long ht_rangemap_remove(struct ht_ranges *v, uintptr_t start, uintptr_t end, ht_
 			if (r->hot_bytes > s - r->start)
 				r->hot_bytes = s - r->start;
 			r->fast_pages = r->slow_pages = tail.fast_pages = tail.slow_pages = 0;
+			ht_range_reset_bins(r);
+			ht_range_reset_bins(&tail);
 			if (ht_ranges_insert(v, i + 1, &tail) < 0) { /* no memory: drop the tail too */
 				removed += (long)(tail.end - tail.start);
 				if (fn)
@@ -101,6 +103,7 @@ long ht_rangemap_remove(struct ht_ranges *v, uintptr_t start, uintptr_t end, ht_
 		}
 		r->count = per_byte * (double)(r->end - r->start);
 		r->fast_pages = r->slow_pages = 0;
+		ht_range_reset_bins(r);
 		i++;
 	}
 	return removed;
@@ -118,6 +121,7 @@ int ht_rangemap_cut(struct ht_ranges *v, uintptr_t addr)
 	right.count = per_byte * (double)(r->end - addr);
 	right.hits = 0;
 	right.fast_pages = right.slow_pages = 0;
+	ht_range_reset_bins(&right);
 	right.hot_bytes = r->hot_bytes > addr - r->start ? r->hot_bytes - (addr - r->start) : 0;
 	if (ht_ranges_insert(v, (size_t)i + 1, &right) < 0)
 		return -ENOMEM;
@@ -125,6 +129,7 @@ int ht_rangemap_cut(struct ht_ranges *v, uintptr_t addr)
 	r->end = addr;
 	r->count -= right.count;
 	r->fast_pages = r->slow_pages = 0;
+	ht_range_reset_bins(r);
 	if (r->hot_bytes > addr - r->start)
 		r->hot_bytes = addr - r->start;
 	return 0;
