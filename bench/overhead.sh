@@ -64,6 +64,36 @@ else
 fi
 
 RG=$top_srcdir/tests/vm/run-guest
+if ! skip guest && ! skip preload && [ -x "$RG" ] && [ -f "$HT" ] && [ -n "$JE" ]; then
+	echo "-- LD_PRELOAD with the runtime ON: libhypertier.so vs plain jemalloc in the two-node test guest (TCG; alternating, 5 rounds, medians)"
+	if abs_top_builddir=$top_builddir abs_top_srcdir=$top_srcdir "$RG" --timeout 500 --smp 1 \
+		--lib "$top_builddir/preload/libhypertier.la" --lib "$JE" --bin "$B/ovh/mallocbench" -- '
+		for i in 1 2 3 4 5; do
+			for mode in small big; do
+				[ $mode = small ] && n=1000000 || n=20000
+				echo "je $mode $(LD_PRELOAD=/t/lib/libjemalloc.so.2 mallocbench $n $mode)"
+				echo "ht $mode $(LD_PRELOAD=/t/lib/libhypertier.so HYPERTIER_CONF=sample=software,fast_quota=256M mallocbench $n $mode)"
+			done
+		done
+		LD_PRELOAD=/t/lib/libhypertier.so HYPERTIER_CONF=sample=software,fast_quota=256M,log=info mallocbench 1000 big 2>&1 |
+			grep -i -m1 "hypertier" | sed "s/^/runtime: /"
+		' >"$R/.pg" 2>"$R/.pg.err"; then
+		{
+			echo "benchmark,jemalloc,libhypertier_runtime_on,ratio_hypertier_over_jemalloc"
+			for mode in small big; do
+				a=$(awk -v m=$mode '$1 == "je" && $2 == m {print $3}' "$R/.pg" | median)
+				b=$(awk -v m=$mode '$1 == "ht" && $2 == m {print $3}' "$R/.pg" | median)
+				echo "mallocbench_${mode}_ops_per_s,$a,$b,$(awk -v a=$b -v b=$a 'BEGIN {printf "%.3f", a / b}')"
+			done
+			sed -n "s/^runtime: /# runtime log: /p" "$R/.pg"
+			echo "# small: 16 B-64 KiB blocks; big: 1-4 MiB blocks, each recorded as a call site (unwind + lookup)." \
+				"Runtime on: two nodes, software source, fast_quota=256M. TCG guest: ratios only, not absolute speed"
+		} | tee "$R/overhead-preload-guest.csv"
+	else
+		echo "preload in guest failed:"; tail -5 "$R/.pg.err"
+	fi
+	rm -f "$R/.pg" "$R/.pg.err"
+fi
 if ! skip guest && [ -x "$RG" ]; then
 	echo "-- exchange throughput in the two-node test guest vs raw move_pages"
 	if abs_top_builddir=$top_builddir abs_top_srcdir=$top_srcdir "$RG" --timeout 500 --mem-fast 512M --mem-slow 512M \

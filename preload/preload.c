@@ -1,11 +1,13 @@
 /*
  * preload.c - what makes libhypertier.so a malloc replacement and starts
- * the runtime. jemalloc's PIC archive is linked in whole and hypertier.map
- * exports its malloc family, so LD_PRELOAD (or linking -lhypertier)
+ * the runtime. jemalloc's PIC archive is linked in whole with its entry
+ * points renamed htje_* (Makefile.am); the malloc family below wraps them
+ * and hypertier.map exports it, so LD_PRELOAD (or linking -lhypertier)
  * replaces glibc's allocator; everything else stays hidden.
  */
 #define _GNU_SOURCE
 #include "core/runtime.h"
+#include "alloc/front.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,20 +37,113 @@ HT_API void *pvalloc(size_t size)
 	return memalign(page, n ? n : page);
 }
 
-/* jemalloc's realloc, renamed at build time (Makefile.am). */
-void *ht_je_realloc(void *ptr, size_t size);
+/* jemalloc's entry points, renamed at build time (Makefile.am). */
+void *htje_malloc(size_t size);
+void *htje_calloc(size_t n, size_t size);
+void *htje_realloc(void *ptr, size_t size);
+int htje_posix_memalign(void **p, size_t align, size_t size);
+void *htje_aligned_alloc(size_t align, size_t size);
+void *htje_memalign(size_t align, size_t size);
+void *htje_valloc(size_t size);
+void *htje_mallocx(size_t size, int flags);
+void *htje_rallocx(void *ptr, size_t size, int flags);
+void htje_free(void *ptr);
+void htje_dallocx(void *ptr, int flags);
+void htje_sdallocx(void *ptr, size_t size, int flags);
+
+/* Blocks above site_threshold go to the call-site recorder (alloc/front.h); the rest pass straight through. */
+static struct ht_site_front front = { .min = SIZE_MAX };
+
+HT_API void *malloc(size_t size)
+{
+	void *p = htje_malloc(size);
+	ht_front_note(&front, HT_AE_MALLOC, p, size);
+	return p;
+}
+
+HT_API void *calloc(size_t n, size_t size)
+{
+	void *p = htje_calloc(n, size);
+	ht_front_note(&front, HT_AE_CALLOC, p, p ? n * size : 0);
+	return p;
+}
 
 /* Like glibc: a failed realloc sets ENOMEM (jemalloc 5.3 does not). */
 HT_API void *realloc(void *ptr, size_t size)
 {
-	void *q = ht_je_realloc(ptr, size);
+	ht_front_forget(&front, ptr);
+	void *q = htje_realloc(ptr, size);
 	if (!q && size)
 		errno = ENOMEM;
+	ht_front_note(&front, HT_AE_REALLOC, q, size);
 	return q;
+}
+
+HT_API int posix_memalign(void **p, size_t align, size_t size)
+{
+	int rc = htje_posix_memalign(p, align, size);
+	if (rc == 0)
+		ht_front_note(&front, HT_AE_POSIX_MEMALIGN, *p, size);
+	return rc;
+}
+
+HT_API void *aligned_alloc(size_t align, size_t size)
+{
+	void *p = htje_aligned_alloc(align, size);
+	ht_front_note(&front, HT_AE_ALIGNED_ALLOC, p, size);
+	return p;
+}
+
+HT_API void *memalign(size_t align, size_t size)
+{
+	void *p = htje_memalign(align, size);
+	ht_front_note(&front, HT_AE_MEMALIGN, p, size);
+	return p;
+}
+
+HT_API void *valloc(size_t size)
+{
+	void *p = htje_valloc(size);
+	ht_front_note(&front, HT_AE_VALLOC, p, size);
+	return p;
+}
+
+HT_API void *mallocx(size_t size, int flags)
+{
+	void *p = htje_mallocx(size, flags);
+	ht_front_note(&front, HT_AE_MALLOCX, p, size);
+	return p;
+}
+
+HT_API void *rallocx(void *ptr, size_t size, int flags)
+{
+	ht_front_forget(&front, ptr);
+	void *q = htje_rallocx(ptr, size, flags);
+	ht_front_note(&front, HT_AE_RALLOCX, q, size);
+	return q;
+}
+
+HT_API void free(void *ptr)
+{
+	ht_front_forget(&front, ptr);
+	htje_free(ptr);
+}
+
+HT_API void dallocx(void *ptr, int flags)
+{
+	ht_front_forget(&front, ptr);
+	htje_dallocx(ptr, flags);
+}
+
+HT_API void sdallocx(void *ptr, size_t size, int flags)
+{
+	ht_front_forget(&front, ptr);
+	htje_sdallocx(ptr, size, flags);
 }
 
 __attribute__((constructor)) static void ht_preload_init(void)
 {
+	ht_site_set_front(&front);
 	ht_runtime_init();
 }
 

@@ -4,6 +4,7 @@
 #include <jemalloc/jemalloc.h>
 #include <stdatomic.h>
 #include "alloc.h"
+#include "front.h"
 
 /* Sizes of the fixed tables (the hooks cannot allocate; these are capacities, not policy). */
 #define HT_RING_SLOTS 4096  /* pending range-map events */
@@ -65,6 +66,7 @@ struct ht_alloc {
 
 	/* sites */
 	void *site_hook;            /* jemalloc hook handle */
+	struct ht_site_front *site_front; /* or libhypertier.so's wrappers */
 	/* Frames between the hook and the caller of each entry point (calibrated at install). */
 	int skip[16];
 	_Atomic int calibrating;    /* entry type + 1 while calibrating */

@@ -4,9 +4,10 @@
  * how hot their ranges became (the engine's density rank), and a site with
  * a hot or cold history gets its next allocations on that tier at birth.
  *
- * Hooked through jemalloc's allocation hooks, which run outside jemalloc's
- * locks (and never recurse): the hook unwinds, looks the site up in a
- * lock-free table and, for a learned site, mbinds the new block.
+ * Recorded from libhypertier.so's malloc wrappers (front.h) when they are
+ * there, else through jemalloc's allocation hooks. Both run outside
+ * jemalloc's locks and never recurse: they unwind, look the site up in a
+ * lock-free table and, for a learned site, mbind the new block.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -22,7 +23,7 @@
  * jemalloc 5.3's experimental.hooks.install argument (internal/hook.h; it
  * is not in the public header). ht_site_install checks the version first.
  */
-enum je_hook_alloc { JH_MALLOC, JH_POSIX_MEMALIGN, JH_ALIGNED_ALLOC, JH_CALLOC, JH_MEMALIGN,
+enum je_hook_alloc { JH_MALLOC = HT_AE_MALLOC, JH_POSIX_MEMALIGN, JH_ALIGNED_ALLOC, JH_CALLOC, JH_MEMALIGN,
 		     JH_VALLOC, JH_MALLOCX, JH_REALLOC, JH_RALLOCX };
 struct je_hooks {
 	void (*alloc_hook)(void *extra, int type, void *result, uintptr_t result_raw, uintptr_t args[3]);
@@ -89,7 +90,7 @@ static int site_get(struct ht_alloc *a, uint64_t h, const uintptr_t *ips, int ni
 
 static size_t live_idx(uintptr_t addr) { return (size_t)(((addr >> 12) * 0x9E3779B97F4A7C15ull) >> 51) % HT_LIVE; }
 
-static void live_insert(struct ht_alloc *a, uintptr_t addr, size_t size, int site)
+static int live_insert(struct ht_alloc *a, uintptr_t addr, size_t size, int site)
 {
 	size_t i = live_idx(addr);
 	for (int p = 0; p < LIVE_PROBES; p++, i = (i + 1) % HT_LIVE) {
@@ -105,23 +106,22 @@ static void live_insert(struct ht_alloc *a, uintptr_t addr, size_t size, int sit
 		atomic_store(&l->heat_fp, 0);
 		atomic_store(&l->nobs, 0);
 		atomic_store_explicit(&l->addr, addr, memory_order_release);
-		return;
+		return 1;
 	}
 	atomic_fetch_add(&a->sites_dropped, 1);
+	return 0;
 }
 
 static void calibrated(struct ht_alloc *a, int type);
 
-static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, uintptr_t args[3])
+/*
+ * Record one block; 1 when it went into the live table. Inlined into both
+ * entry paths, so that the unwind starts at the same depth as calibrated().
+ */
+static inline __attribute__((always_inline)) int record(struct ht_alloc *a, int type, void *result, size_t size)
 {
-	struct ht_alloc *a = extra;
-	if (atomic_load_explicit(&a->calibrating, memory_order_relaxed)) {
-		calibrated(a, type);
-		return;
-	}
-	size_t size = req_size(type, result_raw, args);
 	if (!result || size < a->conf->site_threshold || !atomic_load_explicit(&a->live, memory_order_relaxed))
-		return;
+		return 0;
 	void *buf[HT_SITE_MAXDEPTH + 16];
 	int skip = type >= 0 && type < 16 ? a->skip[type] : 0;
 	int n = capture(buf, skip + (int)a->conf->site_depth);
@@ -133,15 +133,15 @@ static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, 
 	int s = site_get(a, h, ips, nip);
 	if (s < 0) {
 		atomic_fetch_add(&a->sites_dropped, 1);
-		return;
+		return 0;
 	}
 	struct ht_site *st = &a->sites[s];
 	atomic_fetch_add(&st->allocs, 1);
 	atomic_fetch_add(&st->live_bytes, size);
-	live_insert(a, (uintptr_t)result, size, s);
+	int in = live_insert(a, (uintptr_t)result, size, s);
 	int tier = atomic_load_explicit(&st->tier, memory_order_relaxed);
 	if (tier < 0)
-		return;
+		return in;
 	/* Learned site: bind the whole pages of the block to its tier, moving any reused ones. */
 	size_t page = 4096;
 	uintptr_t lo = ((uintptr_t)result + page - 1) & ~(page - 1);
@@ -151,19 +151,27 @@ static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, 
 		/* reused memory still carries the dead object's counts: the site's history replaces them */
 		ht_alloc_push(a, (void *)lo, hi - lo, 2, -1);
 	}
+	return in;
 }
 
-static void on_dalloc(void *extra, int type, void *address, uintptr_t args[3])
+static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, uintptr_t args[3])
 {
 	struct ht_alloc *a = extra;
-	if (!address)
-		return;
+	if (atomic_load_explicit(&a->calibrating, memory_order_relaxed))
+		calibrated(a, type);
+	else
+		record(a, type, result, req_size(type, result_raw, args));
+}
+
+/* A block is freed: fold its heat into its site's history. 1 if it was tracked. */
+static int forget(struct ht_alloc *a, void *address)
+{
 	size_t i = live_idx((uintptr_t)address);
 	for (int p = 0; p < LIVE_PROBES; p++, i = (i + 1) % HT_LIVE) {
 		struct ht_live *l = &a->live_tab[i];
 		uintptr_t cur = atomic_load_explicit(&l->addr, memory_order_acquire);
 		if (cur == 0)
-			return;
+			return 0;
 		if (cur != (uintptr_t)address)
 			continue;
 		struct ht_site *st = &a->sites[l->site];
@@ -173,8 +181,39 @@ static void on_dalloc(void *extra, int type, void *address, uintptr_t args[3])
 		}
 		atomic_fetch_sub(&st->live_bytes, l->size);
 		atomic_store_explicit(&l->addr, 1, memory_order_release);
-		return;
+		return 1;
 	}
+	return 0;
+}
+
+static void on_dalloc(void *extra, int type, void *address, uintptr_t args[3])
+{
+	(void)type;
+	(void)args;
+	if (address)
+		forget(extra, address);
+}
+
+static _Atomic(struct ht_site_front *) front_seam;
+
+void ht_site_set_front(struct ht_site_front *f) { atomic_store(&front_seam, f); }
+
+void ht_site_front_alloc(struct ht_site_front *f, int type, void *p, size_t size)
+{
+	struct ht_alloc *a = atomic_load_explicit(&f->a, memory_order_acquire);
+	if (!a)
+		return;
+	if (atomic_load_explicit(&a->calibrating, memory_order_relaxed))
+		calibrated(a, type);
+	else if (record(a, type, p, size))
+		atomic_fetch_add_explicit(&f->live[ht_front_slot(p)], 1, memory_order_relaxed);
+}
+
+void ht_site_front_free(struct ht_site_front *f, void *p)
+{
+	struct ht_alloc *a = atomic_load_explicit(&f->a, memory_order_acquire);
+	if (a && forget(a, p))
+		atomic_fetch_sub_explicit(&f->live[ht_front_slot(p)], 1, memory_order_relaxed);
 }
 
 /*
@@ -228,6 +267,16 @@ int ht_site_install(struct ht_alloc *a, char *why, size_t whylen)
 		snprintf(why, whylen, "allocation sites need jemalloc 5.3 hooks (have %s)", ver ? ver : "?");
 		return -1;
 	}
+	struct ht_site_front *f = atomic_load(&front_seam);
+	if (f) { /* libhypertier.so's own wrappers: every entry is seen while calibrating */
+		a->site_front = f;
+		atomic_store(&f->min, 0);
+		atomic_store(&f->a, a);
+		for (int t = JH_MALLOC; t <= JH_RALLOCX; t++)
+			calibrate(a, t, 4096);
+		atomic_store(&f->min, a->conf->site_threshold);
+		return 0;
+	}
 	struct je_hooks hk = { on_alloc, on_dalloc, NULL, a };
 	sz = sizeof(a->site_hook);
 	if (mallctl("experimental.hooks.install", &a->site_hook, &sz, &hk, sizeof(hk))) {
@@ -242,6 +291,11 @@ int ht_site_install(struct ht_alloc *a, char *why, size_t whylen)
 
 void ht_site_remove(struct ht_alloc *a)
 {
+	if (a->site_front) { /* a stays mapped: a wrapper still inside it finds live == 0 */
+		atomic_store(&a->site_front->min, SIZE_MAX);
+		atomic_store(&a->site_front->a, NULL);
+		a->site_front = NULL;
+	}
 	if (a->site_hook && !mallctl("experimental.hooks.remove", NULL, NULL, &a->site_hook, sizeof(a->site_hook)))
 		a->site_hook = NULL;
 }
