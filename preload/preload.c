@@ -54,12 +54,30 @@ void htje_sdallocx(void *ptr, size_t size, int flags);
 /* Blocks above site_threshold go to the call-site recorder (alloc/front.h); the rest pass straight through. */
 static struct ht_site_front front = { .min = SIZE_MAX };
 
-HT_API void *malloc(size_t size)
-{
-	void *p = htje_malloc(size);
-	ht_front_note(&front, HT_AE_MALLOC, p, size);
-	return p;
-}
+/* An allocation: jemalloc's, then a look by the recorder if it is big. */
+#define ALLOC(name, type, params, args, size)                 \
+	HT_API void *name params                              \
+	{                                                     \
+		void *p = htje_##name args;                   \
+		ht_front_note(&front, type, p, size);         \
+		return p;                                     \
+	}
+/* A free: the recorder forgets the block first (its address may be reused at once). */
+#define FREE(name, params, args)                              \
+	HT_API void name params                               \
+	{                                                     \
+		ht_front_forget(&front, ptr);                 \
+		htje_##name args;                             \
+	}
+
+ALLOC(malloc, HT_AE_MALLOC, (size_t size), (size), size)
+ALLOC(aligned_alloc, HT_AE_ALIGNED_ALLOC, (size_t align, size_t size), (align, size), size)
+ALLOC(memalign, HT_AE_MEMALIGN, (size_t align, size_t size), (align, size), size)
+ALLOC(valloc, HT_AE_VALLOC, (size_t size), (size), size)
+ALLOC(mallocx, HT_AE_MALLOCX, (size_t size, int flags), (size, flags), size)
+FREE(free, (void *ptr), (ptr))
+FREE(dallocx, (void *ptr, int flags), (ptr, flags))
+FREE(sdallocx, (void *ptr, size_t size, int flags), (ptr, size, flags))
 
 HT_API void *calloc(size_t n, size_t size)
 {
@@ -87,58 +105,12 @@ HT_API int posix_memalign(void **p, size_t align, size_t size)
 	return rc;
 }
 
-HT_API void *aligned_alloc(size_t align, size_t size)
-{
-	void *p = htje_aligned_alloc(align, size);
-	ht_front_note(&front, HT_AE_ALIGNED_ALLOC, p, size);
-	return p;
-}
-
-HT_API void *memalign(size_t align, size_t size)
-{
-	void *p = htje_memalign(align, size);
-	ht_front_note(&front, HT_AE_MEMALIGN, p, size);
-	return p;
-}
-
-HT_API void *valloc(size_t size)
-{
-	void *p = htje_valloc(size);
-	ht_front_note(&front, HT_AE_VALLOC, p, size);
-	return p;
-}
-
-HT_API void *mallocx(size_t size, int flags)
-{
-	void *p = htje_mallocx(size, flags);
-	ht_front_note(&front, HT_AE_MALLOCX, p, size);
-	return p;
-}
-
 HT_API void *rallocx(void *ptr, size_t size, int flags)
 {
 	ht_front_forget(&front, ptr);
 	void *q = htje_rallocx(ptr, size, flags);
 	ht_front_note(&front, HT_AE_RALLOCX, q, size);
 	return q;
-}
-
-HT_API void free(void *ptr)
-{
-	ht_front_forget(&front, ptr);
-	htje_free(ptr);
-}
-
-HT_API void dallocx(void *ptr, int flags)
-{
-	ht_front_forget(&front, ptr);
-	htje_dallocx(ptr, flags);
-}
-
-HT_API void sdallocx(void *ptr, size_t size, int flags)
-{
-	ht_front_forget(&front, ptr);
-	htje_sdallocx(ptr, size, flags);
 }
 
 __attribute__((constructor)) static void ht_preload_init(void)
