@@ -335,6 +335,18 @@ void ht_alloc_learn(struct ht_alloc *a, ht_heat_fn heat, void *arg, uint64_t now
 	}
 }
 
+static void frame_name(uintptr_t ip, char *out, size_t len)
+{
+	Dl_info di;
+	if (dladdr((void *)ip, &di) && di.dli_sname)
+		snprintf(out, len, "%s+0x%lx", di.dli_sname, (unsigned long)(ip - (uintptr_t)di.dli_saddr));
+	else if (dladdr((void *)ip, &di) && di.dli_fname)
+		snprintf(out, len, "%s+0x%lx", strrchr(di.dli_fname, '/') ? strrchr(di.dli_fname, '/') + 1 : di.dli_fname,
+			 (unsigned long)(ip - (uintptr_t)di.dli_fbase));
+	else
+		snprintf(out, len, "0x%lx", (unsigned long)ip);
+}
+
 void ht_alloc_resolve_sites(struct ht_alloc *a)
 {
 	for (int s = 0; s < HT_SITES; s++) {
@@ -345,15 +357,15 @@ void ht_alloc_resolve_sites(struct ht_alloc *a)
 			snprintf(st->name, sizeof(st->name), "?");
 			continue;
 		}
-		Dl_info di;
-		uintptr_t ip = st->ip[0];
-		if (dladdr((void *)ip, &di) && di.dli_sname)
-			snprintf(st->name, sizeof(st->name), "%s+0x%lx", di.dli_sname, (unsigned long)(ip - (uintptr_t)di.dli_saddr));
-		else if (dladdr((void *)ip, &di) && di.dli_fname)
-			snprintf(st->name, sizeof(st->name), "%s+0x%lx", strrchr(di.dli_fname, '/') ? strrchr(di.dli_fname, '/') + 1 : di.dli_fname,
-				 (unsigned long)(ip - (uintptr_t)di.dli_fbase));
-		else
-			snprintf(st->name, sizeof(st->name), "0x%lx", (unsigned long)ip);
+		/* the allocating frame and up to two callers: the first is often a wrapper (xmalloc, zmalloc) */
+		char buf[sizeof(st->name)] = "";
+		size_t used = 0;
+		for (int k = 0; k < st->nip && k < 3 && used < sizeof(buf); k++) {
+			char one[sizeof(buf)];
+			frame_name(st->ip[k], one, sizeof(one));
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", k ? " < " : "", one);
+		}
+		memcpy(st->name, buf, sizeof(buf));
 	}
 }
 
