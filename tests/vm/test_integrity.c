@@ -5,6 +5,10 @@
  * is hot, so every switch demotes one half and promotes the other. At the
  * end every byte must hold the last version its writer wrote: zero corrupt
  * bytes over at least 100k exchanged pages.
+ *
+ * "test_integrity thp": the same on transparent huge pages (MADV_HUGEPAGE;
+ * Debian's default is THP "always"), where moving one 4 KiB page may move
+ * or split a 2 MiB one: the quota must hold all the same.
  */
 #include "engine_guest.h"
 
@@ -21,6 +25,37 @@ static uint64_t *mem;
 static uint32_t ver[NPAGES];     /* last version written; page p belongs to writer p % WRITERS */
 static atomic_int stop;
 static _Atomic uint64_t writes;
+
+/* Like gups_map, but 2 MiB aligned and MADV_HUGEPAGE before the first touch. */
+static uint64_t *map_thp(size_t bytes, int node)
+{
+	size_t huge = 2 * MIB;
+	char *raw = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	char *p = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	madvise(p, bytes, MADV_HUGEPAGE);
+	unsigned long mask = 1ul << node;
+	if (mbind(p, bytes, MPOL_BIND, &mask, sizeof(mask) * 8, 0) < 0)
+		return NULL;
+	memset(p, 0, bytes);
+	mbind(p, bytes, MPOL_DEFAULT, NULL, 0, 0);
+	return (uint64_t *)p;
+}
+
+/* AnonHugePages of this process, in MiB. */
+static long thp_mib(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256];
+	long kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
+}
 
 static inline uint64_t word(uint64_t page, uint64_t v, uint64_t k)
 {
@@ -52,13 +87,16 @@ static uint64_t moved(struct ht_engine *e)
 	return st.pages_promoted + st.pages_demoted;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int thp = argc > 1 && !strcmp(argv[1], "thp");
 	struct tier_engine T;
 	tier_engine_init(&T, "epoch=100ms,fast_quota=64M,migrate_rate=0,epoch_cap=0,batch=16M");
-	mem = gups_map(SIZE, 1);
+	mem = thp ? map_thp(SIZE, 1) : gups_map(SIZE, 1);
 	if (!mem)
 		tap_bail("mmap/mbind of 128 MiB on node 1 failed");
+	if (thp)
+		ok(thp_mib() >= 64, "transparent huge pages in use: %ld MiB AnonHugePages", thp_mib());
 	for (uint64_t p = 0; p < NPAGES; p++)
 		for (uint64_t k = 0; k < WORDS; k++)
 			mem[p * WORDS + k] = word(p, 0, k);
@@ -110,6 +148,8 @@ int main(void)
 	       (unsigned long long)bad_pages);
 	tap_diag("failures: enoent %llu ebusy %llu enomem %llu other %llu", (unsigned long long)st.fail_enoent,
 		 (unsigned long long)st.fail_ebusy, (unsigned long long)st.fail_enomem, (unsigned long long)st.fail_other);
+	if (thp)
+		tap_diag("AnonHugePages at the end: %ld MiB", thp_mib());
 	size_t fast = gups_pages_on(mem, SIZE, 0);
 	ok(fast * PAGE <= 64 * MIB, "quota held: %.1f MiB on node 0", fast * PAGE / (double)MIB);
 	ht_engine_destroy(T.e);
