@@ -505,29 +505,6 @@ size_t ht_engine_top_ranges(struct ht_engine *e, struct ht_range_info *out, size
 	return n;
 }
 
-double ht_engine_heat(struct ht_engine *e, uintptr_t start, size_t len)
-{
-	if (!e || !len)
-		return 0;
-	if (pthread_mutex_trylock(&e->mu)) /* may be asked from an allocator hook: never wait */
-		return -1;
-	double d = -1;
-	for (size_t i = 0; i < e->v.n; i++) {
-		const struct ht_range *r = &e->v.r[i];
-		if (r->end > start && r->start < start + len && ht_range_density(r) > d)
-			d = ht_range_density(r);
-	}
-	double heat = 0;
-	if (d > 0) {
-		size_t below = 0;
-		for (size_t i = 0; i < e->v.n; i++)
-			below += ht_range_density(&e->v.r[i]) < d;
-		heat = e->v.n > 1 ? (double)below / (double)(e->v.n - 1) : 1;
-	}
-	pthread_mutex_unlock(&e->mu);
-	return heat;
-}
-
 static void *epoch_thread(void *arg)
 {
 	struct ht_engine *e = arg;

@@ -90,11 +90,6 @@ void ht_engine_set_quota(struct ht_engine *e, uint64_t bytes);
 void ht_engine_get_stats(struct ht_engine *e, struct ht_stats *st);
 /* Hottest ranges first (by density); returns how many were written. */
 size_t ht_engine_top_ranges(struct ht_engine *e, struct ht_range_info *out, size_t max);
-/*
- * Density rank of the range(s) covering [start,start+len) in [0,1] (1 = hottest);
- * 0 if unmanaged. Never blocks: -1 when the engine is busy right now (ask later).
- */
-double ht_engine_heat(struct ht_engine *e, uintptr_t start, size_t len);
 /* Called for every range-map add (unmap=0) and removal (unmap=1); for the trace writer. */
 void ht_engine_on_map(struct ht_engine *e, void (*fn)(void *arg, uintptr_t start, size_t len, int unmap), void *arg);
 #endif
