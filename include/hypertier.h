@@ -122,7 +122,8 @@ struct ht_stats {
 	uint64_t located_samples;  /* samples whose tier was resolved */
 
 	uint64_t extents_fast, extents_slow; /* allocator placement at birth */
-	uint64_t reserved[16];
+	uint64_t map_changes_lost; /* range-map changes dropped while the engine was busy (the next maps rescan recovers them) */
+	uint64_t reserved[15];
 };
 
 /** Fill *st (st->size must be set). Returns 0, or -1 with errno = EINVAL. */

@@ -460,6 +460,9 @@ void ht_engine_get_stats(struct ht_engine *e, struct ht_stats *st)
 	const struct ht_stats *p = &e->pub;
 	st->fast_node = p->fast_node;
 	st->slow_node = p->slow_node;
+	pthread_mutex_lock(&e->pmu);
+	st->map_changes_lost = e->pend_lost;
+	pthread_mutex_unlock(&e->pmu);
 	st->fast_quota = atomic_load(&e->quota);
 	st->fast_budget = p->fast_budget;
 	st->fast_used = p->fast_used;
