@@ -27,9 +27,9 @@ echo "-- the same through the replay source (full speed; cost per sample, share 
 HT=$top_builddir/preload/.libs/libhypertier.so
 JE=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
 if ! skip preload && [ -f "$HT" ] && [ -n "$JE" ] && ! LD_PRELOAD=$HT true 2>&1 | grep -q .; then
-	echo "-- LD_PRELOAD: libhypertier.so vs plain jemalloc (alternating, 5 rounds, medians)"
+	echo "-- LD_PRELOAD: libhypertier.so vs plain jemalloc (alternating; medians of 9 malloc-loop and 5 redis rounds)"
 	: >"$R/.mb-je"; : >"$R/.mb-ht"
-	for i in 1 2 3 4 5; do
+	for i in 1 2 3 4 5 6 7 8 9; do
 		LD_PRELOAD=$JE "$B/ovh/mallocbench" 20000000 >>"$R/.mb-je"
 		LD_PRELOAD=$HT "$B/ovh/mallocbench" 20000000 >>"$R/.mb-ht"
 	done
@@ -37,7 +37,7 @@ if ! skip preload && [ -f "$HT" ] && [ -n "$JE" ] && ! LD_PRELOAD=$HT true 2>&1 
 	: >"$R/.rd-je"; : >"$R/.rd-ht"
 	if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
 		port=$((20000 + $$ % 10000))
-		for i in 1 2 3; do
+		for i in 1 2 3 4 5; do
 			for lib in je ht; do
 				[ $lib = je ] && pre=$JE || pre=$HT
 				LD_PRELOAD=$pre redis-server --port $port --save '' --appendonly no --daemonize no \

@@ -26,7 +26,7 @@ static const struct opt opts[] = {
 	{ "move-every", O_U64, F(move_every), 0, "15000000", "moving hot set: accesses between moves" },
 	{ "rate", O_SIZE, F(rate), 0, "256M", "migration cap for every policy, bytes per simulated second (0: none)" },
 	{ "seed", O_U64, F(seed), 0, "42", "random seed" },
-	{ "cpus", O_INT, F(cpus), 0, "4", "CPUs of the simulated fast node (topology only: the engine sizes its split threshold by this host's CPUs)" },
+	{ "cpus", O_INT, F(cpus), 0, "4", "CPUs of the simulated fast node (the engine sizes its split threshold by the topology's CPUs)" },
 	{ "hemem-page", O_SIZE, F(hemem_page), 0, "2M", "HeMem placement unit" },
 	{ "hemem-hot", O_U64, F(hemem_hot), 0, "4", "HeMem: hot at this many sampled accesses" },
 	{ "hemem-cool", O_U64, F(hemem_cool), 0, "18", "HeMem: a count reaching this advances the cooling clock" },

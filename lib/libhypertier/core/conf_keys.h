@@ -35,7 +35,7 @@ X(rescan,        DUR,  "5s",     100000, 3600000000, "/proc/self/maps rescan per
 X(manage,        ENUM, "anon",   0, 0, "anon|all: which mappings are managed")
 X(min_range,     SIZE, "2M",     4096, 0, "smallest range the classifier splits to")
 X(max_ranges,    U64,  "2048",   16, 1000000, "cap on the number of ranges")
-X(split_tau,     U64,  "15",     1, 1000000, "split when count >= split_tau * nr_cpus")
+X(split_tau,     U64,  "15",     1, 1000000, "split when count >= split_tau * CPUs (counted on the memory nodes of the topology)")
 X(split_holdback,U64,  "3",      0, 100, "epochs a fresh child is held back from splitting")
 X(decay,         PCT,  "50",     0, 100, "percent of each count kept per epoch")
 X(split_ratio,   PCT,  "100",    0, 10000, "split when density exceeds the lower neighbour's, or the busiest eighth of a range its idlest, by this percent")

@@ -74,7 +74,12 @@ struct ht_engine *ht_engine_create(const struct ht_conf *c, const struct ht_topo
 	e->topo = *t;
 	e->act = act;
 	e->page = act->page_size ? act->page_size : 4096;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* samples scale with the CPUs: count the topology's (the simulator's is synthetic), not this host's */
+	long cpus = 0;
+	for (int i = 0; i < t->nr_nodes; i++)
+		cpus += t->nodes[i].nr_cpus;
+	if (cpus <= 0)
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	ht_classify_params(&e->cp, &e->conf, cpus > 0 ? (int)cpus : 1, e->page);
 	atomic_init(&e->quota, c->fast_quota);
 	if (ht_exchange_init(&e->x, &e->conf, act, t->fast, t->slow) < 0) {
