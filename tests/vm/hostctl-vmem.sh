@@ -3,15 +3,9 @@
 # part of the quota above the boot memory (qom-set requested-size, 2 MiB
 # grain) and balloons below it.
 vm=${abs_top_srcdir:-$(dirname "$0")/../..}/tests/vm
-b=${abs_top_builddir:-.}
 d=$(mktemp -d "${TMPDIR:-/tmp}/hthostctl.XXXXXX") || exit 1
 trap 'rm -rf "$d"' EXIT
-"$vm/run-guest" --timeout 400 --backend file --mem-fast 512M --mem-slow 512M --vm-dir "$d" \
-	--append memhp_default_state=online_movable --qemu-arg -m --qemu-arg maxmem=2G \
+export d
+"$vm/hostctl-vm.sh" vmem 'hostctl_guest & ht-ready; wait' --append memhp_default_state=online_movable --qemu-arg -m --qemu-arg maxmem=2G \
 	--qemu-arg -object --qemu-arg "memory-backend-file,id=vmem1,size=256M,mem-path=$d/vmem1,share=on" \
-	--qemu-arg -device --qemu-arg "virtio-mem-pci,id=vmem1dev,memdev=vmem1,node=1,requested-size=0" \
-	--qemu-arg -chardev --qemu-arg "socket,id=ctl,path=$d/ctl.sock,server=on,wait=off" \
-	--qemu-arg -device --qemu-arg "virtserialport,chardev=ctl,name=org.hypertier.test" \
-	--bin "$b/hostctl/hypertier-balloond" --bin "$b/tests/vm/hostctl_guest" \
-	--host-cmd "HOSTCTL=$b/hostctl/hostctl $b/tests/vm/test_hostctl_host vmem" \
-	-- 'hostctl_guest & ht-ready; wait'
+	--qemu-arg -device --qemu-arg "virtio-mem-pci,id=vmem1dev,memdev=vmem1,node=1,requested-size=0"

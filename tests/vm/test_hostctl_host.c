@@ -290,10 +290,11 @@ static void test_budget(void)
 	struct budget b1 = budget_settled();
 	long long drop = (long long)b0.bytes - (long long)b1.bytes;
 	/* The runtime counts node free memory as MemFree plus the free pages on
-	 * the per-CPU lists, so the budget follows the grant to within 2% (it
-	 * samples once per epoch, we a moment later, and its own pages move). */
-	long long slack = 4 * (long long)MiB, want = 192 * (long long)MiB, seen = b0.memfree - b1.memfree;
-	ok(drop >= want - slack && drop <= want + slack, "fast budget dropped by %lld KiB (192 MiB +-4 MiB): %llu -> %llu MiB",
+	 * the per-CPU lists, so the budget follows the grant to within a few MiB
+	 * (it samples once per epoch, we a moment later, and the guest's own
+	 * pages move: 4.4 MiB was seen once). Not following it is 192 MiB off. */
+	long long slack = 8 * (long long)MiB, want = 192 * (long long)MiB, seen = b0.memfree - b1.memfree;
+	ok(drop >= want - slack && drop <= want + slack, "fast budget dropped by %lld KiB (192 MiB +-8 MiB): %llu -> %llu MiB",
 	   drop >> 10, b0.bytes >> 20, b1.bytes >> 20);
 	ok(drop - seen < 8 * (long long)MiB && seen - drop < 8 * (long long)MiB, /* free memory moves on its own by a few MiB */
 	   "the drop matches node 0 free memory's (%lld KiB vs %lld KiB)", drop >> 10, seen >> 10);
@@ -301,7 +302,7 @@ static void test_budget(void)
 	struct budget b2 = budget_settled();
 	long long rise = (long long)b2.bytes - (long long)b1.bytes;
 	seen = b2.memfree - b1.memfree;
-	ok(rc == 0 && rise >= want - slack && rise <= want + slack, "quota back to 512 MiB: budget rose by %lld KiB (192 MiB +-4 MiB)",
+	ok(rc == 0 && rise >= want - slack && rise <= want + slack, "quota back to 512 MiB: budget rose by %lld KiB (192 MiB +-8 MiB)",
 	   rise >> 10);
 	ok(rise - seen < 8 * (long long)MiB && seen - rise < 8 * (long long)MiB, "the rise matches node 0 free memory's (%lld KiB vs %lld KiB)",
 	   rise >> 10, seen >> 10);
