@@ -68,6 +68,25 @@ static struct ht_engine *sim_engine(const struct ht_conf *c, struct ht_sim **sim
 	return e;
 }
 
+/* Parse conf, build the engine on simulated placement and a sampler on src. 0, or the exit code after a message. */
+static int setup(const char *conf, const struct ht_source_ops *src, struct ht_conf *c, struct ht_sim **sim,
+		 struct ht_actuator *act, struct ht_engine **e, struct ht_sampler **sp)
+{
+	char why[256];
+	ht_conf_defaults(c);
+	if (ht_conf_parse(c, conf, why, sizeof(why))) {
+		fprintf(stderr, "sampler-cpu: %s\n", why);
+		return 2;
+	}
+	*e = sim_engine(c, sim, act); /* act is borrowed: the caller keeps it */
+	*sp = ht_sampler_create(c, src, ht_engine_ingest, *e, why, sizeof(why));
+	if (!*e || !*sp) {
+		fprintf(stderr, "sampler-cpu: %s\n", *sp ? "engine" : why);
+		return 1;
+	}
+	return 0;
+}
+
 static int replay(long n)
 {
 	char path[] = "/tmp/ht-sampler-cpu-XXXXXX", why[256], conf[512];
@@ -93,19 +112,14 @@ static int replay(long n)
 	ht_trace_writer_close(w);
 	snprintf(conf, sizeof(conf), "sample=replay,replay=%s", path);
 	struct ht_conf c;
-	ht_conf_defaults(&c);
-	if (ht_conf_parse(&c, conf, why, sizeof(why))) {
-		fprintf(stderr, "sampler-cpu: %s\n", why);
-		return 2;
-	}
 	struct ht_sim *sim;
+	struct ht_engine *e;
 	struct ht_actuator act;
-	struct ht_engine *e = sim_engine(&c, &sim, &act);
-	struct ht_sampler *sp = ht_sampler_create(&c, &ht_source_replay, ht_engine_ingest, e, why, sizeof(why));
-	if (!e || !sp) {
-		fprintf(stderr, "sampler-cpu: %s\n", sp ? "engine" : why);
+	struct ht_sampler *sp;
+	int rc = setup(conf, &ht_source_replay, &c, &sim, &act, &e, &sp);
+	if (rc) {
 		unlink(path);
-		return 1;
+		return rc;
 	}
 	uint64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), got = 0;
 	long k;
@@ -127,22 +141,16 @@ int main(int argc, char **argv)
 		return replay(argc > 2 ? atol(argv[2]) : 1000000);
 	rate = argc > 1 ? atol(argv[1]) : 10000;
 	double secs = argc > 2 ? atof(argv[2]) : 5;
-	char conf[512], why[256];
+	char conf[512];
 	snprintf(conf, sizeof(conf), "sample=software%s%s", argc > 3 ? "," : "", argc > 3 ? argv[3] : "");
 	struct ht_conf c;
-	ht_conf_defaults(&c);
-	if (ht_conf_parse(&c, conf, why, sizeof(why))) {
-		fprintf(stderr, "sampler-cpu: %s\n", why);
-		return 2;
-	}
 	struct ht_sim *sim;
+	struct ht_engine *e;
 	struct ht_actuator act;
-	struct ht_engine *e = sim_engine(&c, &sim, &act);
-	struct ht_sampler *s = ht_sampler_create(&c, &ht_source_software, ht_engine_ingest, e, why, sizeof(why));
-	if (!e || !s) {
-		fprintf(stderr, "sampler-cpu: %s\n", s ? "engine" : why);
-		return 1;
-	}
+	struct ht_sampler *s;
+	int rc = setup(conf, &ht_source_software, &c, &sim, &act, &e, &s);
+	if (rc)
+		return rc;
 	ht_sampler_start(s);
 	pthread_t th;
 	uint64_t t0 = wall_ns();
