@@ -17,6 +17,7 @@ trap 'rm -f "$out"' EXIT
 	run $S,epoch=200ms test_vm_alloc hints
 	run $S,epoch=100ms,place=slow,site_depth=2 test_vm_alloc sites 1 /t/bin/htstat
 	run $S,epoch=100ms,place=fast,site_depth=2 test_vm_alloc sites 0 /t/bin/htstat
+	run $S,epoch=100ms,place=slow,site_depth=2 test_vm_alloc sites 1 /t/bin/htstat new
 	run $S,epoch=100ms test_api
 	run $S,epoch=100ms,log=warn,stats_interval=100ms,stats_log=/tmp/sl.json test_forkstress 60
 	lines=$(grep -c "^{\"pid\":[0-9]*,.*\"top_sites\":\[.*\]}$" /tmp/sl.json 2>/dev/null)

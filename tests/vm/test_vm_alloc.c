@@ -10,6 +10,8 @@
  *   sites NODE   hot buffers from one call site, cold from another; the
  *                second generation is born right although conf place puts
  *                everything on NODE; htstat names both sites
+ *   sites NODE HTSTAT new   the same with C++ operator new / delete
+ *                (libstdc++'s, which calls the preloaded malloc)
  */
 #define _GNU_SOURCE
 #include "tap.h"
@@ -161,8 +163,13 @@ static int mode_hints(void)
 	return 0;
 }
 
-__attribute__((noinline)) char *make_hot(size_t n) { char *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
-__attribute__((noinline)) char *make_cold(size_t n) { char *p = malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+void *_Znwm(size_t n);  /* operator new(size_t), libstdc++ */
+void _ZdlPv(void *p);   /* operator delete(void *) */
+static int use_new;     /* buffers from C++ operator new instead of malloc */
+
+__attribute__((noinline)) char *make_hot(size_t n) { char *p = use_new ? _Znwm(n) : malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+__attribute__((noinline)) char *make_cold(size_t n) { char *p = use_new ? _Znwm(n) : malloc(n); __asm__ volatile("" ::: "memory"); return p; }
+static void release(void *p) { use_new ? _ZdlPv(p) : free(p); }
 
 /*
  * One generation of buffers: each buffer's call stack is the same in every
@@ -185,7 +192,7 @@ static __attribute__((noinline)) void generation(char **hot, char **cold, int n,
 	}
 }
 
-/* The tier htstat reports for the site whose name starts with name: 0 fast, 1 slow, -1 none or not listed. */
+/* The tier htstat reports for the site whose name holds name: 0 fast, 1 slow, -1 none or not listed. */
 static int site_tier(const char *htstat, const char *name)
 {
 	char cmd[256], out[32768], key[80];
@@ -195,7 +202,7 @@ static int site_tier(const char *htstat, const char *name)
 	out[n] = 0;
 	if (f)
 		pclose(f);
-	snprintf(key, sizeof(key), "\"name\":\"%s", name);
+	snprintf(key, sizeof(key), "%s", name); /* anywhere in the name: with C++ new the first frame is operator new */
 	char *at = strstr(out, key), *t = NULL;
 	if (!at)
 		return -1;
@@ -225,7 +232,8 @@ static int mode_sites(int place_node, const char *htstat)
 		if (round >= 40 && round % 10 == 0)
 			learned = site_tier(htstat, "make_hot+") == 0 && site_tier(htstat, "make_cold+") == 1;
 	}
-	if (!ok(learned, "both sites learned after %d rounds of accesses (hot: fast, cold: slow)", round)) {
+	if (!ok(learned, "both sites learned after %d rounds of accesses (hot: fast, cold: slow)%s", round,
+		use_new ? ", buffers from C++ operator new" : "")) {
 		char cmd[256], line[512];
 		snprintf(cmd, sizeof(cmd), "%s %d", htstat, (int)getpid());
 		FILE *f = popen(cmd, "r");
@@ -239,8 +247,8 @@ static int mode_sites(int place_node, const char *htstat)
 	tap_diag("first generation: %lu samples, %lu outside managed ranges, %lu ranges, %lu epochs", (unsigned long)st.samples,
 		 (unsigned long)st.samples_unmanaged, (unsigned long)st.nr_ranges, (unsigned long)st.epochs);
 	for (int i = 0; i < N; i++) {
-		free(hot[i]);
-		free(cold[i]);
+		release(hot[i]);
+		release(cold[i]);
 	}
 	sleep_ms(300);
 	double born[2] = { 0, 0 };
@@ -279,8 +287,8 @@ static int mode_sites(int place_node, const char *htstat)
 	for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
 		tap_diag("%s", l);
 	for (int i = 0; i < N; i++) {
-		free(hot[i]);
-		free(cold[i]);
+		release(hot[i]);
+		release(cold[i]);
 	}
 	return 0;
 }
@@ -296,9 +304,10 @@ int main(int argc, char **argv)
 		mode_quota();
 	else if (!strcmp(m, "hints"))
 		mode_hints();
-	else if (!strcmp(m, "sites") && argc > 3)
+	else if (!strcmp(m, "sites") && argc > 3) {
+		use_new = argc > 4 && !strcmp(argv[4], "new");
 		mode_sites(atoi(argv[2]), argv[3]);
-	else
-		tap_bail("usage: test_vm_alloc place NODE | quota | hints | sites NODE HTSTAT");
+	} else
+		tap_bail("usage: test_vm_alloc place NODE | quota | hints | sites NODE HTSTAT [new]");
 	return tap_done();
 }
