@@ -58,6 +58,15 @@ static struct ht_conf cfg(const char *s)
 	return c;
 }
 
+/* A fake actuator over [B, B+span) and an engine on it with conf (the engine copies conf and topology). */
+static struct ht_engine *engine_on(struct fake *f, struct ht_actuator *a, uint64_t span, const char *conf)
+{
+	fake_init(f, a, B, span, 1);
+	struct ht_conf c = cfg(conf);
+	struct ht_topo t = topo();
+	return ht_engine_create(&c, &t, a);
+}
+
 static uint64_t epoch_ns(int i) { return (uint64_t)(i + 1) * 500000000ull; }
 
 static void test_budget(void)
@@ -120,10 +129,7 @@ static void test_exchange(void)
 {
 	struct fake f;
 	struct ht_actuator a;
-	fake_init(&f, &a, B, SPAN, 1);
-	struct ht_conf c = cfg("fast_quota=48M,migrate_rate=0,epoch_cap=0,batch=4M");
-	struct ht_topo t = topo();
-	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct ht_engine *e = engine_on(&f, &a, SPAN, "fast_quota=48M,migrate_rate=0,epoch_cap=0,batch=4M");
 	ht_engine_add_range(e, B, SPAN, HT_ORIGIN_USER);
 	uintptr_t hs = B + 100 * M, he = hs + 25 * M;
 	int conv = -1, i;
@@ -205,10 +211,7 @@ static void test_birth(void)
 {
 	struct fake f;
 	struct ht_actuator a;
-	fake_init(&f, &a, B, SPAN, 1);
-	struct ht_conf c = cfg("fast_quota=64M,migrate_rate=0,epoch_cap=0");
-	struct ht_topo t = topo();
-	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct ht_engine *e = engine_on(&f, &a, SPAN, "fast_quota=64M,migrate_rate=0,epoch_cap=0");
 	ht_engine_add_range(e, B, 8 * M, HT_ORIGIN_EXTENT);
 	ht_engine_add_range(e, B + 16 * M, 8 * M, HT_ORIGIN_USER);
 	for (int i = 0; i < 3; i++)
@@ -227,10 +230,7 @@ static void test_hints(void)
 {
 	struct fake f;
 	struct ht_actuator a;
-	fake_init(&f, &a, B, SPAN, 1);
-	struct ht_conf c = cfg("fast_quota=32M,migrate_rate=0,epoch_cap=0");
-	struct ht_topo t = topo();
-	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct ht_engine *e = engine_on(&f, &a, SPAN, "fast_quota=32M,migrate_rate=0,epoch_cap=0");
 	ht_engine_add_range(e, B, SPAN, HT_ORIGIN_USER);
 	uintptr_t hs = B + 100 * M, he = hs + 16 * M;
 	ht_engine_hint(e, hs, 16 * M, HT_PIN_SLOW);        /* the sampled-hot span must stay slow */
@@ -264,10 +264,7 @@ static void test_failures(void)
 {
 	struct fake f;
 	struct ht_actuator a;
-	fake_init(&f, &a, B, 64 * M, 1);
-	struct ht_conf c = cfg("migrate_rate=0,epoch_cap=0,backoff=4,batch=1M");
-	struct ht_topo t = topo();
-	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct ht_engine *e = engine_on(&f, &a, 64 * M, "migrate_rate=0,epoch_cap=0,backoff=4,batch=1M");
 	ht_engine_add_range(e, B, 64 * M, HT_ORIGIN_USER);
 	for (size_t i = 0; i < 100; i++)
 		f.busy[i] = 1;             /* 100 pages always -EBUSY */
@@ -354,10 +351,7 @@ static void test_race(void)
 {
 	struct fake f;
 	struct ht_actuator a;
-	fake_init(&f, &a, B, SPAN, 1);
-	struct ht_conf c = cfg("fast_quota=32M,migrate_rate=0,min_range=64K,split_tau=1");
-	struct ht_topo t = topo();
-	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct ht_engine *e = engine_on(&f, &a, SPAN, "fast_quota=32M,migrate_rate=0,min_range=64K,split_tau=1");
 	struct racer r = { e, 0, 0 };
 	pthread_t th[2];
 	for (int i = 0; i < 2; i++)
@@ -404,10 +398,7 @@ static void test_thread(void)
 {
 	struct fake f;
 	struct ht_actuator a;
-	fake_init(&f, &a, B, 16 * M, 1);
-	struct ht_conf c = cfg("epoch=10ms,migrate_rate=64M");
-	struct ht_topo t = topo();
-	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct ht_engine *e = engine_on(&f, &a, 16 * M, "epoch=10ms,migrate_rate=64M");
 	ht_engine_add_range(e, B, 16 * M, HT_ORIGIN_USER);
 	ht_engine_hint(e, B, 16 * M, HT_HOT);
 	is_int(ht_engine_start(e), 0, "epoch thread starts");
@@ -470,10 +461,7 @@ static void test_scan(void)
 {
 	struct fake f;
 	struct ht_actuator a;
-	fake_init(&f, &a, B, 4096, 1);
-	struct ht_conf c = cfg("rescan=100ms");
-	struct ht_topo t = topo();
-	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct ht_engine *e = engine_on(&f, &a, 4096, "rescan=100ms");
 	char *anon = mmap(NULL, 8 * M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *ro = mmap(NULL, 4 * M, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *user = mmap(NULL, 4 * M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -517,10 +505,7 @@ static void test_busy(void)
 {
 	struct fake f;
 	struct ht_actuator a;
-	fake_init(&f, &a, B, 64 * M, 1);
-	struct ht_conf c = cfg("migrate_rate=0");
-	struct ht_topo t = topo();
-	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	struct ht_engine *e = engine_on(&f, &a, 64 * M, "migrate_rate=0");
 	ht_engine_add_range(e, B, 32 * M, HT_ORIGIN_USER);
 	f.query_delay_ms = 300; /* each query call 0.3 s: the epoch holds the engine >= 0.6 s */
 	pthread_t th;
