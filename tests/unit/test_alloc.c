@@ -230,12 +230,12 @@ int main(void)
 
 	/* heat from classifier ranges: overlap-weighted share in the hot set, decayed leftovers floored */
 	struct ht_range_info ri[7] = { /* as the engine lists them: pinned first, then by density */
-		{ .start = 0x400000, .len = 0x100000, .density = 0, .hint = HT_PIN_FAST, .hot = 1, .hot_bytes = 0x100000 },
-		{ .start = 0x100000, .len = 0x100000, .density = 1.0, .hot = 1, .hot_bytes = 0x100000 },    /* hottest */
-		{ .start = 0x300000, .len = 0x100000, .density = 0.5, .hot = 1, .hot_bytes = 0x100000 },
-		{ .start = 0x500000, .len = 0x100000, .density = 0.4, .hot = 1, .hot_bytes = 0x40000 },     /* the budget ends inside */
+		{ .start = 0x400000, .len = 0x100000, .density = 0, .hint = HT_PIN_FAST, .hot_bytes = 0x100000 },
+		{ .start = 0x100000, .len = 0x100000, .density = 1.0, .hot_bytes = 0x100000 },    /* hottest */
+		{ .start = 0x300000, .len = 0x100000, .density = 0.5, .hot_bytes = 0x100000 },
+		{ .start = 0x500000, .len = 0x100000, .density = 0.4, .hot_bytes = 0x40000 },     /* the budget ends inside */
 		{ .start = 0x600000, .len = 0x100000, .density = 0.3 },                                     /* past the budget */
-		{ .start = 0x200000, .len = 0x100000, .density = 1e-9, .hot = 1, .hot_bytes = 0x100000 },   /* a decayed leftover */
+		{ .start = 0x200000, .len = 0x100000, .density = 1e-9, .hot_bytes = 0x100000 },   /* a decayed leftover */
 		{ .start = 0x700000, .len = 0x100000, .density = 0 },
 	};
 	struct ht_heatmap *hm = ht_heatmap_create(16);

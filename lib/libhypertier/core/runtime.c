@@ -133,7 +133,7 @@ static void snapshot(struct ht_runtime *r, struct ht_sf_data *d, uint64_t now)
 	size_t n = ht_engine_top_ranges(r->engine, ri, HT_SF_TOP);
 	for (size_t i = 0; i < n; i++)
 		d->ranges[i] = (struct ht_sf_range){ ri[i].start, ri[i].len, ri[i].density, ri[i].fast_share,
-						     ri[i].hint, ri[i].hot };
+						     ri[i].hint, ri[i].hot_bytes > 0 };
 	d->nranges = (uint32_t)n;
 	if (r->alloc) {
 		struct ht_site_info si[HT_SF_TOP];

@@ -503,8 +503,7 @@ size_t ht_engine_top_ranges(struct ht_engine *e, struct ht_range_info *out, size
 			out[n] = (struct ht_range_info){
 				.start = r->start, .len = r->end - r->start, .density = ht_range_density(r),
 				.count = r->count, .fast_share = seen ? (double)r->fast_pages / (double)seen : -1,
-				.hint = r->hint, .origin = r->origin, .hot = r->hot_bytes > 0,
-				.hot_bytes = r->hot_bytes,
+				.hint = r->hint, .origin = r->origin, .hot_bytes = r->hot_bytes,
 			};
 		}
 		free(order);

@@ -34,8 +34,7 @@ struct ht_range_info {
 	double fast_share;  /* share of its pages seen on the fast node at the last plan (0..1, -1 unknown) */
 	int hint;           /* enum ht_hint in force */
 	int origin;         /* enum ht_origin */
-	int hot;            /* 1 when in the hot set of the last epoch */
-	uint64_t hot_bytes; /* of which bytes (from start) were in it */
+	uint64_t hot_bytes; /* bytes (from start) in the hot set of the last epoch; 0: not in it */
 };
 
 struct ht_engine;
