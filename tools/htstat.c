@@ -19,7 +19,7 @@ static void usage(FILE *f)
 		   "  --json        one JSON object per report\n"
 		   "  -i SECONDS    repeat every SECONDS (default: report once)\n"
 		   "  -n COUNT      stop after COUNT reports\n"
-		   "  -d DIR        stats directory (default /run/hypertier, then /tmp/hypertier)\n");
+		   "  -d DIR        stats directory (default: the process owner's, see htstat(1))\n");
 }
 
 static const char *bytes(uint64_t b, char *buf, size_t len)

@@ -8,7 +8,10 @@
 #include "tap.h"
 #include "core/statsfile.h"
 #include <json-c/json.h>
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -164,6 +167,57 @@ int main(void)
 	char left[300];
 	snprintf(left, sizeof(left), "%s/%d.stats", dir, c);
 	unlink(left);
+
+	/* a full tmpfs: no file rather than a SIGBUS at the first publish (child: a private mount) */
+	c = fork();
+	if (c == 0) {
+		char full[300], filler[320], why2[256];
+		snprintf(full, sizeof(full), "%s/full", dir);
+		if (mkdir(full, 0700) || unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("tmpfs", full, "tmpfs", 0, "size=16k,mode=0700"))
+			_exit(3);
+		snprintf(filler, sizeof(filler), "%s/fill", full);
+		FILE *ff = fopen(filler, "w");
+		static char blk[4096];
+		while (ff && fwrite(blk, 1, sizeof(blk), ff) == sizeof(blk) && fflush(ff) == 0)
+			;
+		struct ht_statsfile *x = ht_statsfile_create(full, getpid(), why2, sizeof(why2));
+		if (x) { /* before the fix: created sparse, and this store faults */
+			struct ht_sf_data dd;
+			fill(&dd, 1);
+			ht_statsfile_publish(x, &dd);
+			_exit(1);
+		}
+		_exit(strstr(why2, "No space left") ? 0 : 2);
+	}
+	int status = 0;
+	waitpid(c, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+		tap_skip("mounting a tmpfs in a private namespace needs root");
+	else
+		ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "full tmpfs: no stats file, no SIGBUS (%s %d)",
+		   WIFSIGNALED(status) ? "signal" : "exit", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	char sub[300];
+	snprintf(sub, sizeof(sub), "%s/full", dir);
+	rmdir(sub);
+
+	/* directories: never created when named, refused when someone else may write them */
+	snprintf(sub, sizeof(sub), "%s/missing", dir);
+	ok(!ht_statsfile_create(sub, pid, why, sizeof(why)) && access(sub, F_OK) != 0 && strstr(why, "No such file"),
+	   "stats_dir that does not exist: not created: %s", why);
+	snprintf(sub, sizeof(sub), "%s/open", dir);
+	mkdir(sub, 0700);
+	chmod(sub, 01777);
+	ok(!ht_statsfile_create(sub, pid, why, sizeof(why)) && strstr(why, "writable by other users"),
+	   "a sticky world-writable directory is refused: %s", why);
+	if (getuid() == 0) {
+		chown(sub, 65534, 65534);
+		chmod(sub, 0700);
+		ok(!ht_statsfile_create(sub, pid, why, sizeof(why)) && strstr(why, "owned by uid 65534"),
+		   "a directory of another user is refused: %s", why);
+	} else
+		tap_skip("chown needs root");
+	rmdir(sub);
 
 	ht_statsfile_close(r, 0);
 	char path[300];

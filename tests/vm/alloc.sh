@@ -25,7 +25,7 @@ trap 'rm -f "$out"' EXIT
 	if [ "${lines:-0}" -ge 2 ] && [ "$pids" = 1 ]; then r=ok; else r="not ok"; fi
 	echo "$r 1 - stats_log=FILE: $lines JSON lines, from $pids process (forked children write none)"
 	dmesg | grep -i -e segfault -e "general protection" -e trap
-	left=$(ls /run/hypertier /tmp/hypertier 2>/dev/null | grep -c "\.stats$")
+	left=$(ls /run/hypertier /tmp/hypertier-0 2>/dev/null | grep -c "\.stats$")
 	echo "STATS_LEFT $left"
 ' >"$out" 2>&1
 rc=$?

@@ -96,6 +96,6 @@ start $P /tmp/re
 t $? "a plain server starts from the preloaded server's dump.rdb"
 check "and holds the same data" '[ "$(c debug digest)" = "$ref" ]'
 stop $pid
-left=$(ls /run/hypertier /tmp/hypertier 2>/dev/null | grep -c "\.stats$")
+left=$(ls /run/hypertier /tmp/hypertier-0 2>/dev/null | grep -c "\.stats$")
 check "no stats file left behind ($left)" '[ "$left" = 0 ]'
 echo "1..$n"

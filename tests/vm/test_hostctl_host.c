@@ -119,7 +119,8 @@ static void grant_and_check(const char *what, long long fast_quota, long long sl
 		else if (dq[t] > 0)
 			ok(dback <= 0, "%s: host %s backing did not grow (%+lld KiB)", what, tn, dback >> 10);
 		else
-			ok(dback == 0, "%s: host %s backing untouched", what, tn);
+			/* the guest may back pages of its own meanwhile; a punch would show as a drop */
+			ok(dback >= 0, "%s: host %s backing not punched (%+lld KiB)", what, tn, dback >> 10);
 		ok(backed(t) <= q[t], "%s: host %s backing %lld MiB <= quota %lld MiB", what, tn, backed(t) >> 20, q[t] >> 20);
 	}
 }

@@ -8,7 +8,7 @@
 /* general */
 X(enable,        BOOL, "1",      0, 1, "master switch; 0 leaves the program untouched")
 X(log,           ENUM, "off",    0, 0, "off|error|warn|info|debug; off keeps the program's output byte-identical")
-X(log_file,      STR,  "",       0, 0, "log destination (default stderr)")
+X(log_file,      STR,  "",       0, 0, "log destination (default stderr); a regular file of ours: symlinks, FIFOs and hard-linked files are refused")
 /* tiers */
 X(fast_node,     NODE, "-1",    -1, 1023, "fast-tier node (-1: the node with CPUs and lowest distance)")
 X(slow_node,     NODE, "-1",    -1, 1023, "slow-tier node (-1: CPU-less / farthest / highest HMAT latency)")
@@ -27,8 +27,8 @@ X(cpu_budget,    PCT,  "1",      0.01, 100, "sampler CPU budget, percent of one 
 X(period_min,    U64,  "1009",   1, 100000007, "lowest period the controller may use")
 X(period_max,    U64,  "100003", 1, 100000007, "highest period the controller may use")
 X(budget_window, DUR,  "1s",     10000, 3600000000, "CPU-budget controller window: at most one period step per window")
-X(record,        STR,  "",       0, 0, "write samples and the range map to this trace file")
-X(replay,        STR,  "",       0, 0, "read samples from this trace file (sample=replay)")
+X(record,        STR,  "",       0, 0, "write samples and the range map to this trace file (a regular file of ours, as for log_file)")
+X(replay,        STR,  "",       0, 0, "read samples from this trace file (sample=replay; a regular file, never a symlink or FIFO)")
 /* ranges and classifier */
 X(epoch,         DUR,  "500ms",  1000, 60000000, "classifier epoch")
 X(rescan,        DUR,  "5s",     100000, 3600000000, "/proc/self/maps rescan period")
@@ -57,6 +57,6 @@ X(site_cold,     PCT,  "25",     0, 100, "a site with at most this percent of it
 X(site_floor,    PCT,  "1",      0, 100, "for site learning, ranges below this percent of the hottest density count as cold")
 /* stats */
 X(stats,         BOOL, "1",      0, 1, "publish a shared-memory stats file for htstat")
-X(stats_dir,     STR,  "",       0, 0, "stats file directory (default /run/hypertier, else /tmp/hypertier)")
-X(stats_log,     STR,  "",       0, 0, "append JSON stats lines to this file")
+X(stats_dir,     STR,  "",       0, 0, "stats file directory, which must exist, belong to the caller and be writable by no one else (default: /run/hypertier for root, /run/user/UID/hypertier for others, else /tmp/hypertier-UID, created mode 0700)")
+X(stats_log,     STR,  "",       0, 0, "append JSON stats lines to this file (a regular file of ours: symlinks, FIFOs and hard-linked files are refused)")
 X(stats_interval,DUR,  "1s",     10000, 3600000000, "stats file / stats_log update period")

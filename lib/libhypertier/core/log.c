@@ -1,6 +1,7 @@
 /* log.c - formatted lines written with one write(2), no stdio buffers
  * (stdio would mix with the host program's own buffered output). */
 #include "log.h"
+#include "rtfile.h"
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,11 +12,14 @@ static int log_fd = 2;
 
 void ht_log_setup(int level, const char *path)
 {
+	char why[320];
 	log_level = level;
-	if (level > HT_LOG_OFF && path && *path) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (level > HT_LOG_OFF && path && *path && log_fd == 2) {
+		int fd = ht_rtfile_open(path, O_WRONLY | O_CREAT | O_APPEND, 0644, why, sizeof(why));
 		if (fd >= 0)
 			log_fd = fd;
+		else
+			ht_log(HT_LOG_WARN, "log_file=%s; logging to stderr instead", why);
 	}
 }
 

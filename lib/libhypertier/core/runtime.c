@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "runtime.h"
 #include "log.h"
+#include "rtfile.h"
 #include "statsfile.h"
 #include "../actuator/actuator.h"
 #include "../alloc/alloc.h"
@@ -438,9 +439,9 @@ static int start(struct ht_runtime *r)
 			ht_info("no stats file: %s", err);
 	}
 	if (r->conf.stats_log[0]) {
-		r->stats_log_fd = open(r->conf.stats_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		r->stats_log_fd = ht_rtfile_open(r->conf.stats_log, O_WRONLY | O_CREAT | O_APPEND, 0600, err, sizeof(err));
 		if (r->stats_log_fd < 0)
-			ht_warn("stats_log=%s: %s", r->conf.stats_log, strerror(errno));
+			ht_warn("stats_log=%s", err);
 	}
 	if (start_thread_blocked(&r->thread, housekeeping, r) != 0) {
 		ht_warn("runtime off: housekeeping thread did not start");

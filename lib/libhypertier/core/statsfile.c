@@ -28,7 +28,23 @@ struct ht_statsfile {
 	char path[320];
 };
 
-static const char *const default_dirs[] = { "/run/hypertier", "/tmp/hypertier" };
+/*
+ * Default directories for a uid, in order: root's /run/hypertier, a user's
+ * systemd runtime dir, else /tmp/hypertier-UID. Each belongs to that uid
+ * alone, so no other user can rename a live file away or squat on names.
+ */
+static int default_dir(unsigned uid, int i, char *buf, size_t len)
+{
+	if (i == 0 && uid == 0)
+		snprintf(buf, len, "/run/hypertier");
+	else if (i == 0)
+		snprintf(buf, len, "/run/user/%u/hypertier", uid);
+	else if (i == 1)
+		snprintf(buf, len, "/tmp/hypertier-%u", uid);
+	else
+		return 0;
+	return 1;
+}
 
 static uint64_t start_ticks(int pid)
 {
@@ -56,18 +72,26 @@ static uint64_t start_ticks(int pid)
 	return v;
 }
 
-/*
- * A directory we may create files in: ours, or a sticky one (others cannot
- * remove our file; the reader checks that the file's owner runs the pid).
- */
-static int dir_ok(const char *dir)
+/* A directory that uid alone may write: its own, not group- or world-writable. */
+static int dir_ok(const char *dir, unsigned uid, int create, char *why, size_t whylen)
 {
 	struct stat st;
-	if (mkdir(dir, 01777) == 0)
-		chmod(dir, 01777); /* umask trimmed it: every user shares the directory */
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+	if (create)
+		mkdir(dir, 0700);
+	if (lstat(dir, &st)) {
+		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
 		return 0;
-	return st.st_uid == getuid() || (st.st_mode & S_ISVTX);
+	}
+	if (!S_ISDIR(st.st_mode))
+		snprintf(why, whylen, "%s: not a directory", dir);
+	else if (st.st_uid != uid)
+		snprintf(why, whylen, "%s: owned by uid %u, not %u: refusing it", dir, (unsigned)st.st_uid, uid);
+	else if (st.st_mode & 022)
+		snprintf(why, whylen, "%s: writable by other users (mode %03o): refusing it", dir,
+			 (unsigned)(st.st_mode & 0777));
+	else
+		return 1;
+	return 0;
 }
 
 static struct ht_statsfile *create_in(const char *dir, int pid, char *why, size_t whylen)
@@ -90,9 +114,12 @@ static struct ht_statsfile *create_in(const char *dir, int pid, char *why, size_
 		free(f);
 		return NULL;
 	}
-	if (ftruncate(f->fd, sizeof(struct sf_file)) ||
-	    (f->map = mmap(NULL, sizeof(struct sf_file), PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0)) == MAP_FAILED) {
-		snprintf(why, whylen, "%s: %s", f->path, strerror(errno));
+	/* Reserve the blocks: a sparse file on a full tmpfs would SIGBUS at the first store. */
+	int err = posix_fallocate(f->fd, 0, sizeof(struct sf_file));
+	if (!err && (f->map = mmap(NULL, sizeof(struct sf_file), PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0)) == MAP_FAILED)
+		err = errno;
+	if (err) {
+		snprintf(why, whylen, "%s: %s", f->path, strerror(err));
 		unlink(f->path);
 		close(f->fd);
 		free(f);
@@ -109,14 +136,12 @@ static struct ht_statsfile *create_in(const char *dir, int pid, char *why, size_
 
 struct ht_statsfile *ht_statsfile_create(const char *dir, int pid, char *why, size_t whylen)
 {
-	if (dir && *dir)
-		return dir_ok(dir) ? create_in(dir, pid, why, whylen)
-				   : (snprintf(why, whylen, "stats_dir=%s: not a usable directory", dir), NULL);
-	snprintf(why, whylen, "no usable stats directory (/run/hypertier, /tmp/hypertier)");
-	for (size_t i = 0; i < sizeof(default_dirs) / sizeof(*default_dirs); i++) {
-		if (!dir_ok(default_dirs[i]))
-			continue;
-		struct ht_statsfile *f = create_in(default_dirs[i], pid, why, whylen);
+	unsigned uid = (unsigned)geteuid();
+	if (dir && *dir) /* the user's own choice: used as it is, never created */
+		return dir_ok(dir, uid, 0, why, whylen) ? create_in(dir, pid, why, whylen) : NULL;
+	char d[128];
+	for (int i = 0; default_dir(uid, i, d, sizeof(d)); i++) {
+		struct ht_statsfile *f = dir_ok(d, uid, 1, why, whylen) ? create_in(d, pid, why, whylen) : NULL;
 		if (f)
 			return f;
 	}
@@ -204,9 +229,18 @@ struct ht_statsfile *ht_statsfile_open(const char *dir, int pid, char *why, size
 {
 	if (dir && *dir)
 		return open_in(dir, pid, why, whylen);
-	char first[256] = "";
-	for (size_t i = 0; i < sizeof(default_dirs) / sizeof(*default_dirs); i++) {
-		struct ht_statsfile *f = open_in(default_dirs[i], pid, why, whylen);
+	char proc[64], d[128], first[256] = "";
+	struct stat pst;
+	snprintf(proc, sizeof(proc), "/proc/%d", pid);
+	if (stat(proc, &pst)) {
+		snprintf(why, whylen, "process %d: %s", pid, strerror(errno));
+		return NULL;
+	}
+	/* the owner's directories, and only if they are really the owner's */
+	for (int i = 0; default_dir((unsigned)pst.st_uid, i, d, sizeof(d)); i++) {
+		struct ht_statsfile *f = NULL;
+		if (dir_ok(d, (unsigned)pst.st_uid, 0, why, whylen))
+			f = open_in(d, pid, why, whylen);
 		if (f)
 			return f;
 		if (errno != ENOENT || !first[0])

@@ -1,5 +1,6 @@
 /* trace.c - write and read the trace format described in trace.h. */
 #include "trace.h"
+#include "../core/rtfile.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -82,9 +83,10 @@ struct ht_trace_writer *ht_trace_writer_open(const char *path, char *why, size_t
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char err[320];
+	w->fd = ht_rtfile_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644, err, sizeof(err));
 	if (w->fd < 0) {
-		snprintf(why, whylen, "cannot write trace %s: %s", path, strerror(errno));
+		snprintf(why, whylen, "cannot write trace %s", err);
 		free(w);
 		return NULL;
 	}
@@ -175,9 +177,12 @@ struct ht_trace_reader *ht_trace_reader_open(const char *path, char *why, size_t
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	r->f = fopen(path, "rbe");
-	if (!r->f) {
-		snprintf(why, whylen, "cannot read trace %s: %s", path, strerror(errno));
+	char err[320];
+	int fd = ht_rtfile_open(path, O_RDONLY, 0, err, sizeof(err));
+	if (fd < 0 || !(r->f = fdopen(fd, "rb"))) {
+		snprintf(why, whylen, "cannot read trace %s", fd < 0 ? err : strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		free(r);
 		return NULL;
 	}
