@@ -28,7 +28,7 @@ struct info {
 	char source_why[512];
 };
 
-static const char *const sample_names[] = { "auto", "pebs", "ibs", "software", "replay", "none" };
+static const char *const sample_names[] = { "auto", "pebs", "ibs", "damon", "software", "replay", "none" };
 
 static const char *vendor_name(enum ht_vendor v)
 {

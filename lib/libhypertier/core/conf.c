@@ -35,7 +35,7 @@ const size_t ht_conf_nkeys = NKEYS;
 
 /* Enum spellings; index = enum value. */
 static const char *const log_names[] = { "off", "error", "warn", "info", "debug", NULL };
-static const char *const sample_names[] = { "auto", "pebs", "ibs", "software", "replay", "none", NULL };
+static const char *const sample_names[] = { "auto", "pebs", "ibs", "damon", "software", "replay", "none", NULL };
 static const char *const manage_names[] = { "anon", "all", NULL };
 static const char *const place_names[] = { "fast_first", "slow", "fast", "none", NULL };
 

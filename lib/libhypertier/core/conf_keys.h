@@ -15,7 +15,7 @@ X(slow_node,     NODE, "-1",    -1, 1023, "slow-tier node (-1: CPU-less / farthe
 X(fast_quota,    SIZE, "0",      0, 0, "fast-tier quota for this process (0: no quota)")
 X(watermark,     PCT,  "2",      0, 50, "percent of fast-node capacity kept free")
 /* sampling */
-X(sample,        ENUM, "auto",   0, 0, "auto|pebs|ibs|software|replay|none")
+X(sample,        ENUM, "auto",   0, 0, "auto|pebs|ibs|damon|software|replay|none (auto: PEBS, then IBS, then DAMON)")
 X(events,        STR,  "",       0, 0, "libpfm4 events, ';'-separated, each NAME[@PERIOD][/store|/load] (default: per PMU)")
 X(sample_period, U64,  "4093",   1, 100000007, "load sample period")
 X(store_period,  U64,  "65535",  1, 100000007, "store sample period")
@@ -29,6 +29,14 @@ X(period_max,    U64,  "100003", 1, 100000007, "highest period the controller ma
 X(budget_window, DUR,  "1s",     10000, 3600000000, "CPU-budget controller window: at most one period step per window")
 X(record,        STR,  "",       0, 0, "write samples and the range map to this trace file (a regular file of ours, as for log_file)")
 X(replay,        STR,  "",       0, 0, "read samples from this trace file (sample=replay; a regular file, never a symlink or FIFO)")
+/* DAMON source */
+X(damon_sample,  DUR,  "5ms",    100, 10000000, "DAMON sampling interval: how often it checks one page per region for an access")
+X(damon_aggr,    DUR,  "100ms",  1000, 60000000, "DAMON aggregation interval: one report of every region per interval")
+X(damon_update,  DUR,  "1s",     1000, 3600000000, "DAMON regions update interval: how often it re-reads the address map")
+X(damon_regions_min, U64, "10",  3, 1000000, "fewest regions DAMON keeps")
+X(damon_regions_max, U64, "1000", 3, 1000000, "most regions DAMON keeps (its cost grows with them)")
+X(damon_grain,   SIZE, "2M",     4096, 0, "a region yields nr_accesses x its bytes / damon_grain samples per report (dithered)")
+X(damon_slots,   U64,  "4",      1, 64, "kdamonds to create when there are none (DAMON adds kdamonds only while all are off)")
 /* ranges and classifier */
 X(epoch,         DUR,  "500ms",  1000, 60000000, "classifier epoch")
 X(rescan,        DUR,  "5s",     100000, 3600000000, "/proc/self/maps rescan period")

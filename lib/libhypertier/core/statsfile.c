@@ -1,6 +1,7 @@
 /* statsfile.c - seqlock-published stats snapshot in a 0600 shared file. */
 #define _GNU_SOURCE
 #include "statsfile.h"
+#include "rtfile.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,72 +28,6 @@ struct ht_statsfile {
 	struct sf_file *map;
 	char path[320];
 };
-
-/*
- * Default directories for a uid, in order: root's /run/hypertier, a user's
- * systemd runtime dir, else /tmp/hypertier-UID. Each belongs to that uid
- * alone, so no other user can rename a live file away or squat on names.
- */
-static int default_dir(unsigned uid, int i, char *buf, size_t len)
-{
-	if (i == 0 && uid == 0)
-		snprintf(buf, len, "/run/hypertier");
-	else if (i == 0)
-		snprintf(buf, len, "/run/user/%u/hypertier", uid);
-	else if (i == 1)
-		snprintf(buf, len, "/tmp/hypertier-%u", uid);
-	else
-		return 0;
-	return 1;
-}
-
-static uint64_t start_ticks(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *p = strrchr(buf, ')'); /* comm may hold spaces */
-	if (!p)
-		return 0;
-	/* after ')': field 3 (state) ... field 22 (starttime) */
-	unsigned long long v = 0;
-	int field = 2;
-	for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "))
-		if (++field == 22) {
-			v = strtoull(tok, NULL, 10);
-			break;
-		}
-	return v;
-}
-
-/* A directory that uid alone may write: its own, not group- or world-writable. */
-static int dir_ok(const char *dir, unsigned uid, int create, char *why, size_t whylen)
-{
-	struct stat st;
-	if (create)
-		mkdir(dir, 0700);
-	if (lstat(dir, &st)) {
-		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
-		return 0;
-	}
-	if (!S_ISDIR(st.st_mode))
-		snprintf(why, whylen, "%s: not a directory", dir);
-	else if (st.st_uid != uid)
-		snprintf(why, whylen, "%s: owned by uid %u, not %u: refusing it", dir, (unsigned)st.st_uid, uid);
-	else if (st.st_mode & 022)
-		snprintf(why, whylen, "%s: writable by other users (mode %03o): refusing it", dir,
-			 (unsigned)(st.st_mode & 0777));
-	else
-		return 1;
-	return 0;
-}
 
 static struct ht_statsfile *create_in(const char *dir, int pid, char *why, size_t whylen)
 {
@@ -130,7 +65,7 @@ static struct ht_statsfile *create_in(const char *dir, int pid, char *why, size_
 	f->map->size = sizeof(struct sf_file);
 	f->map->pid = pid;
 	f->map->uid = (int32_t)getuid();
-	f->map->start_ticks = start_ticks(pid);
+	f->map->start_ticks = ht_proc_start_ticks(pid);
 	return f;
 }
 
@@ -138,10 +73,10 @@ struct ht_statsfile *ht_statsfile_create(const char *dir, int pid, char *why, si
 {
 	unsigned uid = (unsigned)geteuid();
 	if (dir && *dir) /* the user's own choice: used as it is, never created */
-		return dir_ok(dir, uid, 0, why, whylen) ? create_in(dir, pid, why, whylen) : NULL;
+		return ht_rtdir_ok(dir, uid, 0, why, whylen) ? create_in(dir, pid, why, whylen) : NULL;
 	char d[128];
-	for (int i = 0; default_dir(uid, i, d, sizeof(d)); i++) {
-		struct ht_statsfile *f = dir_ok(d, uid, 1, why, whylen) ? create_in(d, pid, why, whylen) : NULL;
+	for (int i = 0; ht_rtdir_default(uid, i, d, sizeof(d)); i++) {
+		struct ht_statsfile *f = ht_rtdir_ok(d, uid, 1, why, whylen) ? create_in(d, pid, why, whylen) : NULL;
 		if (f)
 			return f;
 	}
@@ -212,7 +147,7 @@ static struct ht_statsfile *open_in(const char *dir, int pid, char *why, size_t 
 		munmap(f->map, sizeof(struct sf_file));
 		goto fail;
 	}
-	if (f->map->pid != pid || f->map->start_ticks != start_ticks(pid)) {
+	if (f->map->pid != pid || f->map->start_ticks != ht_proc_start_ticks(pid)) {
 		snprintf(why, whylen, "%s: stale (left by an earlier process %d)", f->path, pid);
 		munmap(f->map, sizeof(struct sf_file));
 		goto fail;
@@ -237,9 +172,9 @@ struct ht_statsfile *ht_statsfile_open(const char *dir, int pid, char *why, size
 		return NULL;
 	}
 	/* the owner's directories, and only if they are really the owner's */
-	for (int i = 0; default_dir((unsigned)pst.st_uid, i, d, sizeof(d)); i++) {
+	for (int i = 0; ht_rtdir_default((unsigned)pst.st_uid, i, d, sizeof(d)); i++) {
 		struct ht_statsfile *f = NULL;
-		if (dir_ok(d, (unsigned)pst.st_uid, 0, why, whylen))
+		if (ht_rtdir_ok(d, (unsigned)pst.st_uid, 0, why, whylen))
 			f = open_in(d, pid, why, whylen);
 		if (f)
 			return f;

@@ -19,6 +19,8 @@ const struct ht_source_ops *ht_source_select(const struct ht_conf *c, char *why,
 		return probed(&ht_source_pebs, c, why, whylen);
 	case HT_SAMPLE_IBS:
 		return probed(&ht_source_ibs, c, why, whylen);
+	case HT_SAMPLE_DAMON:
+		return probed(&ht_source_damon, c, why, whylen);
 	case HT_SAMPLE_SOFTWARE:
 		return probed(&ht_source_software, c, why, whylen);
 	case HT_SAMPLE_REPLAY:
@@ -29,13 +31,20 @@ const struct ht_source_ops *ht_source_select(const struct ht_conf *c, char *why,
 	default:
 		break;
 	}
-	/* auto: the vendor's own mechanism; never silently fall back to software. */
+	/* auto: the vendor's own PMU, then DAMON; never silently fall back to software. */
+	char pmu[256] = "", dmn[256] = "";
 	ht_pmu_probe(&p);
+	const struct ht_source_ops *o = NULL;
 	if (p.vendor == HT_VENDOR_INTEL)
-		return probed(&ht_source_pebs, c, why, whylen);
-	if (p.vendor == HT_VENDOR_AMD)
-		return probed(&ht_source_ibs, c, why, whylen);
-	snprintf(why, whylen, "no PEBS or IBS: CPU is neither Intel nor AMD (%s)",
-		 *p.model_name ? p.model_name : "unknown model");
-	return NULL;
+		o = probed(&ht_source_pebs, c, pmu, sizeof(pmu));
+	else if (p.vendor == HT_VENDOR_AMD)
+		o = probed(&ht_source_ibs, c, pmu, sizeof(pmu));
+	else
+		snprintf(pmu, sizeof(pmu), "no PEBS or IBS: CPU is neither Intel nor AMD (%s)",
+			 *p.model_name ? p.model_name : "unknown model");
+	if (!o)
+		o = probed(&ht_source_damon, c, dmn, sizeof(dmn));
+	if (!o)
+		snprintf(why, whylen, "%s; %s", pmu, dmn);
+	return o;
 }

@@ -1,7 +1,7 @@
 /*
  * source.h - where access samples come from (the pipeline's first stage).
  * Like DAMON's operations sets: one small ops table per source (PEBS, IBS,
- * software-reported, trace replay). The classifier only ever sees
+ * DAMON, software-reported, trace replay). The classifier only ever sees
  * struct ht_sample, never which source produced it.
  */
 #ifndef HT_SOURCE_H
@@ -55,10 +55,10 @@ struct ht_source {
 	void *on_map_arg;
 };
 
-extern const struct ht_source_ops ht_source_pebs, ht_source_ibs, ht_source_software, ht_source_replay;
+extern const struct ht_source_ops ht_source_pebs, ht_source_ibs, ht_source_damon, ht_source_software, ht_source_replay;
 
 /*
- * Pick the source that conf->sample names (auto: PEBS, then IBS, else none).
+ * Pick the source that conf->sample names (auto: PEBS, then IBS, then DAMON).
  * Returns the ops, or NULL with the exact reason in why (for hypertier-info
  * and the log: "no PMU: ...").
  */
