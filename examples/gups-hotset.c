@@ -11,7 +11,10 @@
  *
  * Options: -s MiB footprint (512), -h hot percent (10), -a share percent (90),
  *          -p sample period (4093), -t seconds (20), -m move the hot set halfway,
- *          -n node to start on (-1: first touch; 1: the slow node).
+ *          -n node to start on (-1: first touch; 1: the slow node),
+ *          -i s: every s seconds print the share of the hot set on node 0,
+ *          -u unmodified: no API call at all (no reports, no ht_register), as
+ *             a program nobody changed; sample=damon then finds the hot set.
  */
 #include "gups.h"
 #include "hypertier.h"
@@ -33,21 +36,24 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void where(const struct gups *g, const char *what, size_t word)
+static double where(const struct gups *g, const char *what, size_t word)
 {
 	size_t bytes = g->hot_words * 8, psz = (size_t)sysconf(_SC_PAGESIZE);
 	const char *start = (const char *)(((uintptr_t)&g->base[word] + psz - 1) & ~(psz - 1));
 	bytes = bytes / psz * psz;
 	size_t on0 = gups_pages_on(start, bytes, 0), all = bytes / psz;
-	printf("%s hot set: %zu of %zu pages on node 0 (%.1f%%)\n", what, on0, all, 100.0 * on0 / all);
+	if (what)
+		printf("%s hot set: %zu of %zu pages on node 0 (%.1f%%)\n", what, on0, all, 100.0 * on0 / all);
+	return 100.0 * on0 / all;
 }
 
 int main(int argc, char **argv)
 {
 	size_t mib = 512;
 	unsigned hot_pct = 10, share = 90, period = 4093, secs = 20;
-	int move = 0, node = -1, o;
-	while ((o = getopt(argc, argv, "s:h:a:p:t:mn:")) != -1) {
+	int move = 0, node = -1, plain = 0, o;
+	double every = 0;
+	while ((o = getopt(argc, argv, "s:h:a:p:t:mn:ui:")) != -1) {
 		switch (o) {
 		case 's': mib = strtoul(optarg, NULL, 0); break;
 		case 'h': hot_pct = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -56,8 +62,10 @@ int main(int argc, char **argv)
 		case 't': secs = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'm': move = 1; break;
 		case 'n': node = atoi(optarg); break;
+		case 'u': plain = 1; break;
+		case 'i': every = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-s MiB] [-h hot%%] [-a share%%] [-p period] [-t s] [-m] [-n node]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s MiB] [-h hot%%] [-a share%%] [-p period] [-t s] [-m] [-n node] [-u] [-i s]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -82,16 +90,26 @@ int main(int argc, char **argv)
 	}
 	size_t hot0 = g.words / 10 * 3 & ~(size_t)511, hot1 = g.words / 10 * 6 & ~(size_t)511;
 	atomic_store(&g.hot_word, hot0);
-	if (ht_sample_access)
+	if (ht_sample_access && !plain)
 		g.sample = report;
-	if (ht_register)
+	if (ht_register && !plain)
 		ht_register(g.base, g.bytes); /* a raw mmap: tell the runtime */
 	pthread_t th;
 	pthread_create(&th, NULL, gups_worker, &g);
 	double t0 = now_s();
 	int moved = 0;
+	double next = every;
+	uint64_t last_up = 0;
 	while (now_s() - t0 < secs) {
 		usleep(100000);
+		if (every > 0 && now_s() - t0 >= next && numa_available() >= 0) {
+			uint64_t up = atomic_load(&g.updates);
+			printf("at %.1f s: hot set %.1f%% on node 0, %.2f M updates/s\n", now_s() - t0,
+			       where(&g, NULL, atomic_load(&g.hot_word)), (up - last_up) / every / 1e6);
+			fflush(stdout);
+			last_up = up;
+			next += every;
+		}
 		if (move && !moved && now_s() - t0 >= secs / 2.0) {
 			if (numa_available() >= 0)
 				where(&g, "first", hot0);
@@ -109,7 +127,7 @@ int main(int argc, char **argv)
 			where(&g, "first", hot0);
 	}
 	struct ht_stats st = { .size = sizeof(st) };
-	if (ht_stats && ht_stats(&st) == 0 && st.enabled)
+	if (ht_stats && !plain && ht_stats(&st) == 0 && st.enabled)
 		printf("hypertier: %llu epochs, %llu promoted, %llu demoted, fast %llu of budget %llu MiB, hit ratio %.2f\n",
 		       (unsigned long long)st.epochs, (unsigned long long)st.pages_promoted, (unsigned long long)st.pages_demoted,
 		       (unsigned long long)(st.fast_used >> 20), (unsigned long long)(st.fast_budget >> 20),

@@ -36,6 +36,7 @@ X(damon_update,  DUR,  "1s",     1000, 3600000000, "DAMON regions update interva
 X(damon_regions_min, U64, "10",  3, 1000000, "fewest regions DAMON keeps")
 X(damon_regions_max, U64, "1000", 3, 1000000, "most regions DAMON keeps (its cost grows with them)")
 X(damon_grain,   SIZE, "2M",     4096, 0, "a region yields nr_accesses x its bytes / damon_grain samples per report (dithered)")
+X(damon_decay,   PCT,  "80",     0, 100, "decay used instead when the source is DAMON: its reports are region averages that shift as DAMON splits and merges regions every aggregation, so the classifier averages more of them (80: about 2.5 s at epoch=500ms)")
 X(damon_slots,   U64,  "4",      1, 64, "kdamonds to create when there are none (DAMON adds kdamonds only while all are off)")
 /* ranges and classifier */
 X(epoch,         DUR,  "500ms",  1000, 60000000, "classifier epoch")

@@ -359,10 +359,10 @@ static void replay_map(void *engine, uint64_t time_ns, uint64_t start, uint64_t 
 		ht_engine_add_range(engine, start, len, HT_ORIGIN_USER);
 }
 
-static void start_sampler(struct ht_runtime *r)
+static void start_sampler(struct ht_runtime *r, const struct ht_source_ops *ops, const char *none_why)
 {
 	char why[256] = "";
-	const struct ht_source_ops *ops = ht_source_select(&r->conf, why, sizeof(why));
+	snprintf(why, sizeof(why), "%s", none_why);
 	snprintf(r->source, sizeof(r->source), "none");
 	if (!ops) {
 		ht_info("no sample source: %s; placement at birth, hints and the allocator still work", why);
@@ -408,6 +408,10 @@ static int start(struct ht_runtime *r)
 		ht_info("runtime off: %s", r->topo.why);
 		return 0;
 	}
+	char none_why[256] = "";
+	const struct ht_source_ops *ops = ht_source_select(&r->conf, none_why, sizeof(none_why));
+	if (ops == &ht_source_damon)
+		r->conf.decay = r->conf.damon_decay; /* before the engine copies the configuration */
 	ht_actuator_numa_init(&r->act);
 	r->engine = ht_engine_create(&r->conf, &r->topo, &r->act);
 	if (!r->engine) {
@@ -426,7 +430,7 @@ static int start(struct ht_runtime *r)
 		ht_info("allocator only partly attached: %s", err);
 	if (r->alloc)
 		refresh_room(r);
-	start_sampler(r);
+	start_sampler(r, ops, none_why);
 	if (ht_engine_scan_maps(r->engine) < 0)
 		ht_info("could not read /proc/self/maps; only allocator extents are managed");
 	if (ht_engine_start(r->engine) != 0) {

@@ -270,6 +270,15 @@ int ht_kdamond_start(struct ht_kdamond *k, const char *root, const struct ht_dam
 	long n = rd_long(root, -1, "nr_kdamonds", -1);
 	if (n == 0 && (r = wr_u64(root, -1, "nr_kdamonds", (uint64_t)a->slots, why, whylen)) == 0)
 		n = a->slots;
+	for (int j = 0; j < n; j++) { /* what gone owners left (SIGKILL): cleared, free for anyone */
+		char what[96];
+		if (slot_state(root, j, getpid(), what, sizeof(what)) == SLOT_STALE && !turn_off(root, j)) {
+			char cp[192];
+			unconfigure(root, j);
+			if (!claim_path(root, j, cp, sizeof(cp), 0))
+				unlink(cp);
+		}
+	}
 	int i = n > 0 ? pick(root, (int)n, getpid(), why, whylen) : -1;
 	if (i < 0) {
 		r = r ? r : -EBUSY;
