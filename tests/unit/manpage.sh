@@ -4,7 +4,7 @@
 #   manpage.sh --sync   rewrites the part of man/hypertier.7 between the
 #                       BEGIN KEYS / END KEYS comments from conf_keys.h
 src=${abs_top_srcdir:-$(dirname "$0")/../..}
-exec python3 - "$src/lib/libhypertier/core/conf_keys.h" "$src/man/hypertier.7" "$@" <<'PY'
+exec env PYTHONPATH="$src/tests" python3 - "$src/lib/libhypertier/core/conf_keys.h" "$src/man/hypertier.7" "$@" <<'PY'
 import re, sys
 keys_h, man, args = sys.argv[1], sys.argv[2], sys.argv[3:]
 types = {"BOOL": "bool", "U64": "integer", "NODE": "node", "SIZE": "size", "DUR": "duration",
@@ -36,11 +36,7 @@ if args == ["--sync"]:
     sys.exit(0)
 
 text = open(man).read()
-n = 0
-def ok(c, m):
-    global n
-    n += 1
-    print(("ok %d - %s" if c else "not ok %d - %s") % (n, m))
+from tap import ok, plan
 ok(len(keys) > 20, "conf_keys.h parsed: %d keys" % len(keys))
 for name, t, d, lo, hi, doc in keys:
     m = re.search(r"^\.BI %s= .*\n(.*)$" % re.escape(name), text, re.M)
@@ -49,5 +45,5 @@ for name, t, d, lo, hi, doc in keys:
 names = {k[0] for k in keys}
 stale = [k for k in re.findall(r"^\.BI (\w+)= ", text, re.M) if k not in names]
 ok(not stale, "hypertier(7) lists no unknown key %s" % (stale or ""))
-print("1..%d" % n)
+plan()
 PY

@@ -8,16 +8,11 @@ stress=${HT_FORKSTRESS:-./unit/test_forkstress}
 [ -f "$so" ] || { echo "Bail out! $so not built"; exit 1; }
 py=/usr/bin/python3
 [ -x $py ] || py=python3
-exec $py - "$so" "$stress" <<'PY'
+exec env PYTHONPATH="${abs_top_srcdir:-$(dirname "$0")/../..}/tests" $py - "$so" "$stress" <<'PY'
 import os, random, subprocess, sys, tempfile
 
 so, stress = sys.argv[1], sys.argv[2]
-n = 0
-def ok(c, m):
-    global n
-    n += 1
-    print(("ok %d - %s" if c else "not ok %d - %s") % (n, m), flush=True)
-    return c
+from tap import ok, plan
 
 tmp = tempfile.mkdtemp(prefix="ht-progs-")
 base = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "HYPERTIER_CONF")}
@@ -120,7 +115,7 @@ try:
     ok(r.returncode == 0 and "not ok" not in out and "Bail" not in out, "fork/thread/exec stress: " + out.strip().splitlines()[0])
 except subprocess.TimeoutExpired:
     ok(False, "fork/thread/exec stress timed out (deadlock)")
-print("1..%d" % n)
+plan()
 subprocess.run(["rm", "-rf", tmp])
 sys.exit(0)
 PY

@@ -10,16 +10,11 @@ for p in redis-server redis-cli redis-benchmark; do
 done
 py=/usr/bin/python3
 [ -x $py ] || py=python3
-exec $py - "$so" <<'PY'
+exec env PYTHONPATH="${abs_top_srcdir:-$(dirname "$0")/../..}/tests" $py - "$so" <<'PY'
 import os, socket, subprocess, sys, tempfile, time
 
 so = sys.argv[1]
-n = 0
-def ok(c, m):
-    global n
-    n += 1
-    print(("ok %d - %s" if c else "not ok %d - %s") % (n, m), flush=True)
-    return c
+from tap import ok, plan
 
 base = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "HYPERTIER_CONF")}
 pre = dict(base, LD_PRELOAD=so)
@@ -76,14 +71,14 @@ def stop(p, port, d):
 # reference digest from a plain server
 rp, rport, rdir = server(base)
 if not ok(rp is not None, "plain redis-server starts"):
-    print("1..%d" % n); sys.exit(1)
+    plan(); sys.exit(1)
 load(rport)
 ref = cli(rport, "DEBUG", "DIGEST").stdout.strip()
 stop(rp, rport, rdir)
 
 p, port, d = server(pre)
 if not ok(p is not None, "redis-server starts under LD_PRELOAD on port %d" % port):
-    print("1..%d" % n); sys.exit(1)
+    plan(); sys.exit(1)
 maps = open("/proc/%d/maps" % p.pid).read()
 ok("libhypertier.so" in maps, "redis-server has libhypertier.so mapped")
 b = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "-n", "20000", "-r", "10000",
@@ -104,5 +99,5 @@ ok(cli(port, "ZRANGE", "zset:24", "0", "-1").stdout.split() == [("z%d" % k).enco
 p = stop(p, port, d)
 err = p.stderr.read().decode(errors="replace")
 ok(p.returncode == 0 and "hypertier" not in err, "redis-server shuts down cleanly, no runtime output")
-print("1..%d" % n)
+plan()
 PY

@@ -17,13 +17,9 @@ for mode in plain hmat; do
 		exit 1
 	}
 done
-exec python3 - "$tmp" <<'PY'
+exec env PYTHONPATH="$vm/.." python3 - "$tmp" <<'PY'
 import json, sys
-n = 0
-def ok(c, m):
-    global n
-    n += 1
-    print(("ok %d - %s" if c else "not ok %d - %s") % (n, m))
+from tap import ok, plan
 def load(mode):
     js, text, over = open(sys.argv[1] + "/" + mode).read().split("@@\n")
     return json.loads(js), text, json.loads(over)
@@ -57,5 +53,5 @@ h1 = [x for x in h["nodes"] if x["id"] == 1][0]
 ok(h1["read_latency_ns"] > [x for x in h["nodes"] if x["id"] == 0][0]["read_latency_ns"] > 0,
    "HMAT guest: node 1 read latency %d ns above node 0" % h1["read_latency_ns"])
 ok(h["slow_node"] == 1 and "HMAT" in (h["slow_reason"] or ""), "HMAT guest: slow tier chosen by %s" % h["slow_reason"])
-print("1..%d" % n)
+plan()
 PY
