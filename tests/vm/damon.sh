@@ -8,14 +8,17 @@
 # configuration removed at exit; two preloaded processes get two kdamonds; a
 # SIGKILLed process leaves nothing that breaks the next start; fork children
 # are switched off cleanly.
-# One vCPU: with two, TCG's soft TLB keeps a busy process's translations and
-# DAMON sees no accesses (tests/vm/README.md).
+# One vCPU plus a ticker process (damon_busy --tick) that wakes every 10 ms:
+# TCG's soft TLB keeps a busy process's translations until an address-space
+# switch empties it, and DAMON sees an access only on a TLB miss
+# (tests/vm/README.md). Real CPUs' TLBs are small; this is the emulator's.
 vm=${abs_top_srcdir:-$(dirname "$0")/../..}/tests/vm
 b=${abs_top_builddir:-..}
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
 "$vm/run-guest" --kernel 6.12 --smp 1 --hmat --timeout 500 --lib "$b/preload/libhypertier.la" \
-	--bin "$b/examples/gups-hotset" --bin "$b/tools/hypertier-info" --bin "$b/tests/unit/test_forkstress" -- '
+	--bin "$b/examples/gups-hotset" --bin "$b/tools/hypertier-info" --bin "$b/tests/unit/test_forkstress" --bin "$b/tests/vm/damon_busy" -- '
+	damon_busy --tick 600 &
 	K=/sys/kernel/mm/damon/admin/kdamonds
 	P=LD_PRELOAD=/t/lib/libhypertier.so
 	kd() { for d in $K/[0-9]*; do echo "KD$1 $(basename $d) $(cat $d/state) $(cat $d/contexts/nr_contexts)"; done; }

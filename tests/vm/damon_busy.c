@@ -4,6 +4,8 @@
  * needs to hold both. Linked statically: no libraries in its address space.
  *
  * usage: damon_busy FILE [SECONDS]
+ *        damon_busy --tick [SECONDS]   only the ticker, for another program
+ *        that DAMON watches (vm/damon.sh, bench/guest)
  * Writes "hot START END" and "cold START END" (hex) to FILE once both
  * buffers are populated, then keeps the hot one busy until killed or
  * SECONDS (default 60) have passed.
@@ -16,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -31,6 +34,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	time_t end = time(NULL) + (argc > 2 ? atoi(argv[2]) : 60);
+	if (!strcmp(argv[1], "--tick")) {
+		struct timespec tick = { 0, 10 * 1000 * 1000 };
+		while (time(NULL) < end)
+			nanosleep(&tick, NULL);
+		return 0;
+	}
 	/* gap | hot | gap | cold | gap, then the gaps unmapped. */
 	char *r = mmap(NULL, 3 * gap + hot + cold, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r == MAP_FAILED) {
