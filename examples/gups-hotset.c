@@ -13,6 +13,9 @@
  *          -p sample period (4093), -t seconds (20), -m move the hot set halfway,
  *          -n node to start on (-1: first touch; 1: the slow node),
  *          -i s: every s seconds print the share of the hot set on node 0,
+ *          -z theta: Zipf-skewed pages instead (rank 0 at the hot set's start;
+ *             the hot set is then the top hot% of ranks),
+ *          -x cmd: at the end exec /bin/sh -c cmd in the same process,
  *          -u unmodified: no API call at all (no reports, no ht_register), as
  *             a program nobody changed; sample=damon then finds the hot set.
  */
@@ -52,8 +55,9 @@ int main(int argc, char **argv)
 	size_t mib = 512;
 	unsigned hot_pct = 10, share = 90, period = 4093, secs = 20;
 	int move = 0, node = -1, plain = 0, o;
-	double every = 0;
-	while ((o = getopt(argc, argv, "s:h:a:p:t:mn:ui:")) != -1) {
+	double every = 0, theta = 0;
+	const char *then = NULL;
+	while ((o = getopt(argc, argv, "s:h:a:p:t:mn:ui:z:x:")) != -1) {
 		switch (o) {
 		case 's': mib = strtoul(optarg, NULL, 0); break;
 		case 'h': hot_pct = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -64,8 +68,10 @@ int main(int argc, char **argv)
 		case 'n': node = atoi(optarg); break;
 		case 'u': plain = 1; break;
 		case 'i': every = atof(optarg); break;
+		case 'z': theta = atof(optarg); break;
+		case 'x': then = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-s MiB] [-h hot%%] [-a share%%] [-p period] [-t s] [-m] [-n node] [-u] [-i s]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-s MiB] [-h hot%%] [-a share%%] [-p period] [-t s] [-m] [-n node] [-u] [-i s] [-z theta] [-x cmd]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -90,6 +96,11 @@ int main(int argc, char **argv)
 	}
 	size_t hot0 = g.words / 10 * 3 & ~(size_t)511, hot1 = g.words / 10 * 6 & ~(size_t)511;
 	atomic_store(&g.hot_word, hot0);
+	g.npages = g.words / 512;
+	if (theta > 0 && !(g.zipf = gups_zipf(g.npages, theta))) {
+		perror("zipf");
+		return 1;
+	}
 	if (ht_sample_access && !plain)
 		g.sample = report;
 	if (ht_register && !plain)
@@ -133,5 +144,11 @@ int main(int argc, char **argv)
 		       (unsigned long long)(st.fast_used >> 20), (unsigned long long)(st.fast_budget >> 20),
 		       st.located_samples ? (double)st.fast_hit_samples / st.located_samples : 0.0);
 	munmap(g.base, g.bytes);
+	if (then) {
+		fflush(stdout);
+		execl("/bin/sh", "sh", "-c", then, (char *)NULL);
+		perror("exec /bin/sh");
+		return 1;
+	}
 	return 0;
 }

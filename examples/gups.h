@@ -27,6 +27,8 @@ struct gups {
 	unsigned hot_share;        /* percent of updates into the hot span */
 	unsigned period;           /* one sample per period updates */
 	void (*sample)(void *arg, const void *addr);
+	uint32_t *zipf;            /* if set: page of rank r at zipf CDF, 2^32 scale (npages entries) */
+	size_t npages;
 	void *arg;
 	atomic_int stop;
 	_Atomic uint64_t updates;
@@ -73,6 +75,23 @@ static inline size_t gups_pages_on(const void *p, size_t bytes, int node)
 	return hit;
 }
 
+/* Zipf(theta) CDF over n pages, scaled to 2^32 (NULL on failure). */
+static inline uint32_t *gups_zipf(size_t n, double theta)
+{
+	uint32_t *c = malloc(n * sizeof(*c));
+	double sum = 0, acc = 0;
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		sum += 1.0 / __builtin_pow((double)(i + 1), theta);
+	for (size_t i = 0; i < n; i++) {
+		acc += 1.0 / __builtin_pow((double)(i + 1), theta) / sum;
+		c[i] = acc >= 1.0 ? UINT32_MAX : (uint32_t)(acc * 4294967296.0);
+	}
+	c[n - 1] = UINT32_MAX;
+	return c;
+}
+
 static inline void *gups_worker(void *arg)
 {
 	struct gups *g = arg;
@@ -84,7 +103,20 @@ static inline void *gups_worker(void *arg)
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;
-			size_t w = (x >> 32) % 100 < g->hot_share ? hot + x % g->hot_words : x % g->words;
+			size_t w;
+			if (g->zipf) { /* rank by binary search of the CDF; rank 0 is the hot span's first page */
+				uint32_t u = (uint32_t)(x >> 32);
+				size_t lo = 0, hi = g->npages - 1;
+				while (lo < hi) {
+					size_t mid = (lo + hi) / 2;
+					if (g->zipf[mid] < u)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				w = ((hot / 512 + lo) % g->npages) * 512 + (x & 511);
+			} else
+				w = (x >> 32) % 100 < g->hot_share ? hot + x % g->hot_words : x % g->words;
 			g->base[w] ^= x;
 			if (!--left) {
 				left = g->period;

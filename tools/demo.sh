@@ -3,10 +3,11 @@
 # two-tier test guest (node 0: CPUs + fast memory, node 1: CPU-less slow
 # memory) and show HyperTier placing a GUPS hot set in it:
 #   1. hypertier-info here and in the guest;
-#   2. examples/gups-hotset under LD_PRELOAD=libhypertier.so with
-#      software-reported samples (no PMU in the guest), every page starting
-#      on the slow node, twice: HyperTier off (enable=0), then on with a
-#      fast quota;
+#   2. examples/gups-hotset, unmodified (-u: it calls no HyperTier API),
+#      under LD_PRELOAD=libhypertier.so in the Debian 13 (6.12) guest, where
+#      the kernel's DAMON reports the accesses (sample=damon; no PMU in the
+#      guest), every page starting on the slow node, twice: HyperTier off
+#      (enable=0), then on with a fast quota;
 #   3. throughput per phase, share of the hot set on node 0 over time,
 #      pages exchanged, whether the fast quota held, and plots;
 #   4. the simulator's modelled speed-up for the same shape of workload.
@@ -18,26 +19,31 @@ build=${BUILD_DIR:-$src/build}
 ht_ensure_packages "$src"
 ht_build "$src" "$build"
 make -s -C "$build/bench" ht-bench >/dev/null
+make -s -C "$build/tests" vm/damon_busy >/dev/null
 export abs_top_builddir=$build abs_top_srcdir=$src
 secs=${DEMO_SECS:-40}
 out=${DEMO_OUT:-$build/demo}
 mkdir -p "$out"
-mib=128 quota=32M period=256
+mib=128 quota=32M
 
 echo "== hypertier-info on this machine"
 "$build/tools/hypertier-info"
 echo
-echo "== Booting the two-tier guest (QEMU, first run downloads the Debian kernel) ..."
-echo "   gups-hotset: ${mib} MiB, 10% of it gets 90% of the updates, 1 sample per $period updates"
-echo "   reported with ht_sample_access(); every page starts on node 1 (slow); ${secs} s per phase"
-conf_on="sample=software,fast_quota=$quota,stats_log=/tmp/on.jsonl,stats_interval=1s"
-"$src/tests/vm/run-guest" --timeout $((2 * secs + 240)) \
-	--bin "$build/tools/hypertier-info" --bin "$build/examples/gups-hotset" --lib "$build/preload/libhypertier.la" -- "
+echo "== Booting the two-tier guest (QEMU, Debian 13's 6.12 kernel with DAMON; the first run downloads it) ..."
+echo "   gups-hotset: ${mib} MiB, 10% of it gets 90% of the updates; unmodified: it reports nothing,"
+echo "   the kernel's DAMON finds the hot set; every page starts on node 1 (slow); ${secs} s per phase"
+conf_on="sample=damon,fast_quota=$quota,stats_log=/tmp/on.jsonl,stats_interval=1s"
+# one vCPU and a ticker: TCG's soft TLB would hide accesses from DAMON (tests/vm/README.md)
+"$src/tests/vm/run-guest" --kernel 6.12 --smp 1 --hmat --timeout $((2 * secs + 240)) \
+	--bin "$build/tools/hypertier-info" --bin "$build/examples/gups-hotset" --bin "$build/tests/vm/damon_busy" \
+	--lib "$build/preload/libhypertier.la" -- "
+damon_busy --tick 100000 &
 hypertier-info | sed -n '1,6p'
+hypertier-info | grep 'sample=auto'
 echo '@@phase off'
-HYPERTIER_CONF=enable=0 LD_PRELOAD=/t/lib/libhypertier.so gups-hotset -s $mib -t $secs -n 1 -p $period
+HYPERTIER_CONF=enable=0 LD_PRELOAD=/t/lib/libhypertier.so gups-hotset -u -s $mib -t $secs -n 1
 echo '@@phase on'
-HYPERTIER_CONF=$conf_on LD_PRELOAD=/t/lib/libhypertier.so gups-hotset -s $mib -t $secs -n 1 -p $period
+HYPERTIER_CONF=$conf_on LD_PRELOAD=/t/lib/libhypertier.so gups-hotset -u -s $mib -t $secs -n 1 -i 5
 echo '@@stats'
 sed 's/,\"top_sites\".*/}/' /tmp/on.jsonl
 " 2>"$out/guest.err" | tee "$out/guest.txt" | grep -v '^{' | grep -v '^@@'

@@ -40,6 +40,8 @@ trap 'rm -f "$out"' EXIT
 	kd K
 	env $P HYPERTIER_CONF=$C gups-hotset -u -s 64 -t 3 >/dev/null 2>/tmp/n
 	echo "NEXT $? $(grep -o "kdamond [0-9]*" /tmp/n)"
+	env $P HYPERTIER_CONF=$C gups-hotset -u -s 64 -t 3 -x "echo EXECED \$\$ \$(cat $K/*/state)" 2>/tmp/x
+	echo "EXECLOG $(grep -c "exec: stopping the runtime" /tmp/x) $(grep -o "kdamond [0-9]*" /tmp/x)"
 	env $P HYPERTIER_CONF=sample=damon test_forkstress 20 >/tmp/f 2>&1
 	echo "FORK $? $(grep -c "^ok" /tmp/f) $(grep -c "^not ok" /tmp/f)"
 	kd Z; echo "CLAIMS $(ls /tmp/hypertier-0 /run/hypertier 2>/dev/null | grep -c claim)"
@@ -86,6 +88,10 @@ ok(k and k[0].startswith("kdamond") and kk and all(x[1] == "off" for x in kk),
    "a SIGKILLed process's kdamond stops with its target: %s %s" % (k[0] if k else "?", kk))
 nx = grab("NEXT")
 ok(nx and re.match(r"0 kdamond \d+$", nx[0]), "after a SIGKILL the next start gets a kdamond and exits 0: %s" % (nx[0] if nx else "?"))
+ex = grab("EXECED")
+el = grab("EXECLOG")
+ok(ex and el and el[0].startswith("1 kdamond") and all(x == "off" for x in ex[0].split()[1:]),
+   "exec into an image without the runtime: the kdamond was stopped first (%s; %s)" % (ex[0] if ex else "?", el[0] if el else "?"))
 fk = grab("FORK")
 ok(fk and fk[0].split()[0] == "0" and fk[0].split()[2] == "0", "fork/thread/exec stress with sample=damon: %s (exit, ok, not ok)" % (fk[0] if fk else "?"))
 kz = [l.split() for l in grab("KDZ")]

@@ -39,6 +39,7 @@ struct ht_runtime {
 	pthread_rwlock_t use;         /* API calls (read) against shutdown (write) */
 	_Atomic int state;
 	int atfork_done;
+	int pid;                      /* the process it runs in */
 
 	struct ht_conf conf;
 	struct ht_topo topo;
@@ -471,6 +472,7 @@ void ht_runtime_init(void)
 		if (!rt.atfork_done && pthread_atfork(fork_prepare, fork_parent, fork_child) == 0)
 			rt.atfork_done = 1;
 		/* start() runs with the state STARTING: API calls meanwhile see the runtime off */
+		rt.pid = getpid();
 		atomic_store(&rt.state, start(&rt) ? RT_ON : RT_OFF);
 	}
 	pthread_mutex_unlock(&rt.lock);
@@ -487,6 +489,14 @@ void ht_runtime_fini(void)
 		ht_info("off");
 	}
 	pthread_mutex_unlock(&rt.lock);
+}
+
+void ht_runtime_before_exec(void)
+{
+	if (atomic_load(&rt.state) != RT_ON || rt.pid != getpid())
+		return; /* off, forked (the child's state says so) or a vfork child sharing our memory */
+	ht_info("exec: stopping the runtime first (it restarts in the new image if preloaded there)");
+	ht_runtime_fini();
 }
 
 struct ht_runtime *ht_rt(void)

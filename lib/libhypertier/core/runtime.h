@@ -13,6 +13,8 @@ struct ht_runtime;
 /* Start from HYPERTIER_CONF (constructor). Never fails the host program. */
 void ht_runtime_init(void);
 void ht_runtime_fini(void);
+/* Before exec: stop the runtime if it is on and this is its process (not a vfork child). */
+void ht_runtime_before_exec(void);
 /* The live runtime, or NULL when off (one node, bad config, enable=0). */
 struct ht_runtime *ht_rt(void);
 
