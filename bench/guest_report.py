@@ -64,7 +64,7 @@ with open(prefix + ".md", "w") as fh:
     for x in rows:
         fh.write("| %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %.2f | %.2f | %.2f | %s |\n" % (
             x["workload"], x["candidate"], x["final_hot_on_node0_pct"], x["mean_hot_on_node0_pct"], x["time_to_90pct_s"],
-            x["pgmigrate_success"], x["pgpromote_success"], x["pgdemote"], x["ht_promoted"] or "-", x["ht_demoted"] or "-",
+            x["pgmigrate_success"], x["pgpromote_success"], x["pgdemote"], x["ht_promoted"] if x["ht_promoted"] != "" else "-", x["ht_demoted"] if x["ht_demoted"] != "" else "-",
             x["kdamond_cpu_s"], x["kswapd_cpu_s"], x["runtime_cpu_s"], x["M_updates_per_s"]))
 print(open(prefix + ".md").read())
 # plot: one panel per workload

@@ -75,6 +75,18 @@ if not has_pmu:
     s = d["source"]
     ok(s["requested"] == "auto" and s["selected"] is None and s["why"], "json: auto selects no source, why: %s" % s["why"])
     ok("no sample source: " in text, "text says why there is no sample source")
+    # DAMON, the next in line: its reason follows from this machine's state
+    kd = "/sys/kernel/mm/damon/admin/kdamonds"
+    if not os.path.exists(kd + "/nr_kdamonds"):
+        want = "no DAMON"
+    elif not os.access(kd + "/nr_kdamonds", os.W_OK):
+        want = "CAP_SYS_ADMIN"
+    elif int(open(kd + "/nr_kdamonds").read()) > 0 and all(
+            open("%s/%d/state" % (kd, i)).read().strip() == "on" for i in range(int(open(kd + "/nr_kdamonds").read()))):
+        want = "every kdamond slot is taken"
+    else:
+        want = "DAMON"
+    ok(want in (s["why"] or "") and "\n" not in s["why"], "json: the DAMON reason in the same line (%s): %s" % (want, s["why"]))
 else:
     ok(p["pebs_ok"] or p["ibs_ok"] or (p["pebs_why"] and p["ibs_why"]), "json: PEBS/IBS either open or say why")
 
