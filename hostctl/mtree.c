@@ -94,8 +94,8 @@ int hc_mtree_parse(const char *text, struct hc_seg **segs, size_t *n, char *why)
 	qsort(v, cnt, sizeof(*v), cmp_seg);
 	for (size_t i = 1; i < cnt; i++)
 		if (v[i].gpa < v[i - 1].gpa + v[i - 1].len) {
-			free(v);
 			snprintf(why, HC_WHY, "overlapping ranges in the flat view at 0x%" PRIx64, v[i].gpa);
+			free(v); /* after the message: it reads v[i] */
 			return -1;
 		}
 	*segs = v;

@@ -213,6 +213,11 @@ int main(void)
 	ok(segs[5].gpa == 0x20000000 && segs[5].off == 0 && !strcmp(segs[5].mr, "mslow"), "mtree: mslow at 512 MiB, offset 0");
 	ok(!segs[1].ram && !strcmp(segs[1].mr, "mfast"), "mtree: the BIOS shadow of mfast is rom, not ram");
 	free(segs);
+	/* overlapping ranges: refused, the message names the address (it was printed from freed memory) */
+	ok(hc_mtree_parse("FlatView #0\n AS \"memory\", root: system\n Root memory region: system\n"
+			  "  0000000000000000-000000001fffffff (prio 0, ram): mfast\n"
+			  "  0000000010000000-000000003fffffff (prio 0, ram): mslow\n", &segs, &n, why) < 0 &&
+	   strstr(why, "overlapping ranges in the flat view at 0x10000000"), "mtree: overlapping ranges refused: %s", why);
 	const char *big = slurp("hostctl-mtree-5g.txt");
 	ok(hc_mtree_parse(big, &segs, &n, why) == 0, "mtree (5 GiB, split at 4 GiB) parsed");
 	struct hc_tier cxl = { .memdev = "cxl", .size = 2560 * MiB, .fd = -1 };
