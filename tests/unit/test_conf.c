@@ -8,7 +8,7 @@ static int fails(const char *s, const char *needle)
 	char err[256] = "";
 	ht_conf_defaults(&c);
 	int r = ht_conf_parse(&c, s, err, sizeof(err));
-	int good = r < 0 && strstr(err, needle) && !strchr(err, '\n');
+	int good = r < 0 && strstr(err, needle) && !strchr(err, '\n') && !strchr(err, 033);
 	if (!good)
 		tap_diag("  '%s' -> r=%d err='%s'", s, r, err);
 	return good;
@@ -50,6 +50,18 @@ int main(void)
 	ok(fails("fast_node=1,slow_node=1", "both 1"), "same fast and slow node refused");
 	ok(fails("sample=replay", "replay=FILE"), "replay without file refused");
 	ok(fails("epoch=10parsecs", "epoch"), "bad duration refused");
+	/* each of these was accepted before: 2^64-1, silently, or echoed raw */
+	static const char *const neg[] = { "fast_quota= -1", "fast_quota=+1G", "batch=-1", "min_range= 4M", "scan_max=-4G",
+					   "epoch_cap=-1", "migrate_rate=-1", "site_threshold=-1", "epoch= 5s" };
+	for (size_t i = 0; i < sizeof(neg) / sizeof(*neg); i++)
+		ok(ht_conf_parse(&c, neg[i], err, sizeof(err)) < 0, "'%s' refused: %s", neg[i], err);
+	ok(fails("sample_period= 5", "sample_period"), "a number with leading space refused");
+	ok(fails("fast_quota=0x10", "fast_quota"), "hexadecimal refused (numbers are decimal)");
+	ok(fails("log=info,log=off", "log given twice"), "a key given twice refused");
+	ok(fails("log=info\nfast_quota=1G", "control character 0x0a at byte 8"),
+	   "a newline refused, named, not echoed");
+	ok(fails("log=\033[2Jinfo", "control character 0x1b"), "ESC refused, not echoed");
+	ok(ht_conf_parse(&c, "log=info, fast_quota=1G", err, sizeof(err)) == 0, "a space after a comma is fine");
 
 	/* The table is complete: every key documented, defaults parse (ht_conf_defaults aborts otherwise). */
 	int documented = 1;

@@ -1,5 +1,6 @@
 /* conf.c - parse HYPERTIER_CONF ("k=v,k=v") against the table in conf_keys.h. */
 #include "conf.h"
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,7 +52,7 @@ static const char *const *enum_names(const char *key)
 int ht_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
-	if (!s || !*s || *s == '-')
+	if (!s || !isdigit((unsigned char)*s)) /* strtoull would take " 1", "+1" and "-1" (as 2^64-1) */
 		return -1;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
@@ -79,7 +80,7 @@ int ht_parse_size(const char *s, uint64_t *out)
 int ht_parse_dur_us(const char *s, uint64_t *out)
 {
 	char *end;
-	if (!s || !*s || *s == '-')
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
@@ -112,6 +113,8 @@ static int set_one(struct ht_conf *c, const struct key *k, const char *v, char *
 		return 0;
 	case K_U64:
 	case K_NODE: {
+		if (!isdigit((unsigned char)v[0]) && !(v[0] == '-' && isdigit((unsigned char)v[1])))
+			goto bad;
 		errno = 0;
 		long long x = strtoll(v, &end, 10);
 		if (errno || end == v || *end)
@@ -193,7 +196,14 @@ int ht_conf_parse(struct ht_conf *c, const char *s, char *err, size_t errlen)
 		snprintf(err, errlen, "HYPERTIER_CONF is longer than 8192 bytes");
 		return -1;
 	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) { /* never echoed: it could be a newline or ESC */
+			snprintf(err, errlen, "HYPERTIER_CONF holds control character 0x%02x at byte %zu", (unsigned char)s[i], i);
+			return -1;
+		}
 	char buf[8193];
+	unsigned char seen[NKEYS];
+	memset(seen, 0, sizeof(seen));
 	memcpy(buf, s, len + 1);
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -212,6 +222,10 @@ int ht_conf_parse(struct ht_conf *c, const char *s, char *err, size_t errlen)
 				k = &keys[i];
 		if (!k) {
 			snprintf(err, errlen, "unknown key '%s'", tok);
+			return -1;
+		}
+		if (seen[k - keys]++) { /* which one was meant is anyone's guess */
+			snprintf(err, errlen, "%s given twice", tok);
 			return -1;
 		}
 		if (set_one(c, k, eq + 1, err, errlen) < 0)

@@ -2,6 +2,9 @@
  * Every runtime setting, as data: HYPERTIER_CONF="key=value,key=value".
  * X(name, type, default, min, max, doc). Sizes take K/M/G/T suffixes,
  * durations us/ms/s (plain numbers are ms), lists are ';'-separated.
+ * Numbers are decimal and start with a digit (no sign, space or 0x); a key
+ * given twice and any control character are refused; spaces after a comma
+ * are skipped.
  * This table is the single source for the parser, hypertier-info and the
  * man page (hypertier(7) lists the same keys; tests check they agree).
  */

@@ -37,6 +37,10 @@ static void vput(const char *tag, int fd, const char *fmt, va_list ap)
 	n += m;
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
+	/* one line, whatever a path or value holds: control bytes (newline, ESC) shown as '?' */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
 	buf[n++] = '\n';
 	ssize_t w = write(fd, buf, n);
 	(void)w;
