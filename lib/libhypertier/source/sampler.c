@@ -113,6 +113,7 @@ static void *run(void *arg)
 	struct pollfd pfd = { .fd = s->stop_fd, .events = POLLIN };
 	int stopping = 0;
 	for (;;) {
+		s->src.stats.wakes++;
 		s->src.ops->drain(&s->src, deliver, s);
 		uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		if (s->budget.enabled)

@@ -25,6 +25,7 @@ typedef void (*ht_sample_fn)(void *arg, const struct ht_sample *s, size_t n);
 struct ht_source_stats {
 	uint64_t samples, lost, throttle, unthrottle, bad_records;
 	uint64_t period, period_changes;
+	uint64_t wakes;       /* sampler loop iterations: a sleeping thread wakes about wall / drain_interval times */
 };
 
 struct ht_source;
