@@ -16,7 +16,7 @@ struct ht_actuator_ops {
 	int (*move)(void *priv, void **pages, size_t n, int node, int *status);
 	/* Policy for pages touched later (mbind without MPOL_MF_MOVE). node < 0: default policy. */
 	int (*set_policy)(void *priv, uintptr_t start, size_t len, int node);
-	/* Free and total bytes on node. */
+	/* Free bytes on node above the kernel's own reserve (its zones' high watermarks), and total bytes. */
 	int (*node_mem)(void *priv, int node, uint64_t *free_b, uint64_t *total_b);
 };
 

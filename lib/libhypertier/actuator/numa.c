@@ -52,7 +52,9 @@ static int numa_mem(void *priv, int node, uint64_t *free_b, uint64_t *total_b)
 	long long tot = numa_node_size64(node, &fr);
 	if (tot < 0)
 		return -EINVAL;
-	*free_b = (fr > 0 ? (uint64_t)fr : 0) + ht_zone_pcp_bytes(node); /* MemFree misses the per-CPU lists */
+	uint64_t f = (fr > 0 ? (uint64_t)fr : 0) + ht_zone_pcp_bytes(node); /* MemFree misses the per-CPU lists */
+	uint64_t high = ht_zone_high_bytes(node); /* what the kernel keeps for itself */
+	*free_b = f > high ? f - high : 0;
 	*total_b = (uint64_t)tot;
 	return 0;
 }

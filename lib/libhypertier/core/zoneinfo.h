@@ -32,4 +32,31 @@ static inline uint64_t ht_zone_pcp_bytes(int node)
 	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/*
+ * The kernel's own reserve on a node: the sum of its zones' high
+ * watermarks. Below low kswapd wakes, below min allocations stall in direct
+ * reclaim; with no swap and demotion off neither frees anonymous memory, so
+ * a promotion that digs under high stalls move_pages for seconds (seen in
+ * the TCG guest: one epoch took 30 s). The budget leaves this much free.
+ */
+static inline uint64_t ht_zone_high_bytes(int node)
+{
+	FILE *f = fopen("/proc/zoneinfo", "re");
+	char line[256];
+	uint64_t pages = 0;
+	int cur = -1;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		int n;
+		unsigned long long h;
+		if (sscanf(line, "Node %d,", &n) == 1)
+			cur = n;
+		else if (cur == node && sscanf(line, " high %llu", &h) == 1) /* not the per-CPU "high:" */
+			pages += h;
+	}
+	fclose(f);
+	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 #endif
