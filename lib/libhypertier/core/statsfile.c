@@ -113,7 +113,7 @@ static struct ht_statsfile *open_in(const char *dir, int pid, char *why, size_t 
 	if (!f)
 		return NULL;
 	snprintf(f->path, sizeof(f->path), "%s/%d.stats", dir, pid);
-	f->fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	f->fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not hang htstat */
 	if (f->fd < 0) {
 		snprintf(why, whylen, "%s: %s", f->path, strerror(errno));
 		goto fail;
@@ -124,7 +124,12 @@ static struct ht_statsfile *open_in(const char *dir, int pid, char *why, size_t 
 		goto fail;
 	}
 	if (stat(proc, &pst)) {
-		snprintf(why, whylen, "process %d: %s", pid, strerror(errno));
+		int e = errno;
+		/* left by a process that is gone (killed by a signal): ours to remove if the file is the caller's */
+		if (e == ENOENT && (getuid() == 0 || getuid() == st.st_uid) && !unlink(f->path))
+			snprintf(why, whylen, "process %d is gone: removed its stale %s", pid, f->path);
+		else
+			snprintf(why, whylen, "process %d: %s", pid, strerror(e));
 		goto fail;
 	}
 	/* The file must belong to the process's owner, and so must the caller (or be root). */
@@ -148,7 +153,8 @@ static struct ht_statsfile *open_in(const char *dir, int pid, char *why, size_t 
 		goto fail;
 	}
 	if (f->map->pid != pid || f->map->start_ticks != ht_proc_start_ticks(pid)) {
-		snprintf(why, whylen, "%s: stale (left by an earlier process %d)", f->path, pid);
+		int gone = (getuid() == 0 || getuid() == st.st_uid) && !unlink(f->path);
+		snprintf(why, whylen, "%s: stale (left by an earlier process %d)%s", f->path, pid, gone ? ": removed" : "");
 		munmap(f->map, sizeof(struct sf_file));
 		goto fail;
 	}
@@ -168,7 +174,12 @@ struct ht_statsfile *ht_statsfile_open(const char *dir, int pid, char *why, size
 	struct stat pst;
 	snprintf(proc, sizeof(proc), "/proc/%d", pid);
 	if (stat(proc, &pst)) {
-		snprintf(why, whylen, "process %d: %s", pid, strerror(errno));
+		int e = errno;
+		snprintf(why, whylen, "process %d: %s", pid, strerror(e));
+		/* gone: a file it left in the caller's own directories is removed by open_in */
+		for (int i = 0; e == ENOENT && ht_rtdir_default((unsigned)getuid(), i, d, sizeof(d)); i++)
+			if (ht_rtdir_ok(d, (unsigned)getuid(), 0, first, sizeof(first)))
+				open_in(d, pid, why, whylen);
 		return NULL;
 	}
 	/* the owner's directories, and only if they are really the owner's */
