@@ -10,13 +10,18 @@
 # Writes bench/results/guest-tiering.{log,csv,md} and guest-tiering.png.
 # The guest has no latency difference between its nodes: throughput shows
 # cost, not speed-up. GB_SECS (default 30) is the run length.
+# GB_MODE=regions: sample=damon's cost at 100, 1 000 and 10 000 DAMON
+# regions instead (bench/results/guest-damon-regions.*).
 set -eu
 : "${top_srcdir:?run through make bench-guest}" "${top_builddir:?}"
 R=$top_srcdir/bench/results
 b=$(cd "$top_builddir" && pwd)
 mkdir -p "$R"
 T=${GB_SECS:-30}
+mode=${GB_MODE:-all}
+out=guest-tiering
+[ "$mode" = regions ] && out=guest-damon-regions
 abs_top_builddir=$b "$top_srcdir/tests/vm/run-guest" --kernel 6.12 --smp 1 --hmat --mem-fast 320M --mem-slow 1024M \
 	--timeout $((T * 25 + 600)) --lib "$b/preload/libhypertier.la" --bin "$b/examples/gups-hotset" \
-	--bin "$b/tests/vm/damon_busy" --file "$top_srcdir/bench/guest_run.sh" -- "sh /t/guest_run.sh $T" >"$R/guest-tiering.log"
-python3 "$top_srcdir/bench/guest_report.py" "$R/guest-tiering.log" "$R/guest-tiering"
+	--bin "$b/tests/vm/damon_busy" --file "$top_srcdir/bench/guest_run.sh" -- "sh /t/guest_run.sh $T $mode" >"$R/$out.log"
+python3 "$top_srcdir/bench/guest_report.py" "$R/$out.log" "$R/$out"

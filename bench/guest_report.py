@@ -11,7 +11,7 @@ for l in open(log, errors="replace"):
     f = l.split()
     if l.startswith("RUN "):
         cur = {"workload": f[1], "candidate": f[2], "secs": int(f[3]), "t": [], "share": [], "vm0": {}, "vm1": {},
-               "cpu0": None, "cpu1": None, "ht": None, "mups": None, "moved_at": None}
+               "cpu0": None, "cpu1": None, "ht": None, "lost": None, "mups": None, "moved_at": None}
         runs.append(cur)
     elif cur is None:
         continue
@@ -26,6 +26,8 @@ for l in open(log, errors="replace"):
         cur["vm" + l[2]] = dict(kv.split("=") for kv in f[1:])
     elif l.startswith(("CPU0 ", "CPU1 ")):
         cur["cpu" + l[3]] = [int(x) for x in f[1:4]]
+    elif l.startswith("LOST ") and len(f) == 3:
+        cur["lost"] = (int(f[1]), int(f[2]))
     elif l.startswith("HT ") and len(f) == 3:
         cur["ht"] = (int(f[1]), int(f[2]))
 
@@ -46,7 +48,8 @@ for r in runs:
         "pgdemote": d(r, "pgdemote_kswapd") + d(r, "pgdemote_direct"),
         "ht_promoted": r["ht"][0] if r["ht"] else "", "ht_demoted": r["ht"][1] if r["ht"] else "",
         "kdamond_cpu_s": (c1[0] - c0[0]) / 100, "kswapd_cpu_s": (c1[1] - c0[1]) / 100, "runtime_cpu_s": c1[2] / 100,
-        "M_updates_per_s": r["mups"]})
+        "M_updates_per_s": r["mups"],
+        "samples_lost": "%d of %d" % (r["lost"][1], r["lost"][0]) if r["lost"] else ""})
 cols = list(rows[0].keys()) if rows else []
 with open(prefix + ".csv", "w", newline="") as fh:
     w = csv.DictWriter(fh, cols)

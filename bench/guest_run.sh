@@ -1,9 +1,12 @@
 #!/bin/sh
-# guest_run.sh SECONDS - runs inside the 6.12 test guest (bench/guest.sh):
-# every workload under every candidate, same guest, same node 0 (smaller
-# than the footprint), every page starting on node 1. Prints tagged lines
-# for guest_report.py. busybox sh.
+# guest_run.sh SECONDS [regions] - runs inside the 6.12 test guest
+# (bench/guest.sh): every workload under every candidate, same guest, same
+# node 0 (smaller than the footprint), every page starting on node 1.
+# "regions": instead, sample=damon alone on the hot-set GUPS at 100, 1 000
+# and 10 000 DAMON regions (kdamond and runtime CPU, time to 90%).
+# Prints tagged lines for guest_report.py. busybox sh.
 T=${1:-30}
+MODE=${2:-all}
 K=/sys/kernel/mm/damon/admin/kdamonds
 P=LD_PRELOAD=/t/lib/libhypertier.so
 damon_busy --tick 100000 & # TCG's soft TLB: see tests/vm/README.md
@@ -58,6 +61,22 @@ teardown() {
 		sleep 1; w $K/nr_kdamonds 0
 	fi
 }
+if [ "$MODE" = regions ]; then
+	for nr in 100 1000 10000; do
+		echo "RUN regions-$nr hypertier-damon $T"
+		echo "VM0 $(vm)"; echo "CPU0 $(cpu)"
+		(sleep $((T - 1)); echo "CPU1 $(cpu)") & snap=$!
+		env $P HYPERTIER_CONF=sample=damon,damon_regions_min=$nr,damon_regions_max=$nr,stats_log=/tmp/sl \
+			gups-hotset -u -s 384 -h 10 -a 90 -n 1 -t $T -i 1
+		wait $snap
+		echo "VM1 $(vm)"
+		[ -f /tmp/sl ] && echo "HT $(tail -n 1 /tmp/sl | sed -n 's/.*"pages_promoted":\([0-9]*\),"pages_demoted":\([0-9]*\),.*/\1 \2/p')"
+		[ -f /tmp/sl ] && echo "LOST $(tail -n 1 /tmp/sl | sed -n 's/.*"samples":\([0-9]*\),"samples_lost":\([0-9]*\),.*/\1 \2/p')"
+		rm -f /tmp/sl
+		echo "END"
+	done
+	exit 0
+fi
 for wl in hotset zipf moving; do
 	case $wl in
 	hotset) a="-s 384 -h 10 -a 90"; t=$T ;;
