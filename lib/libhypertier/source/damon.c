@@ -39,8 +39,9 @@ struct damon {
 	struct ht_damon_fields f;
 	struct ht_batch b;
 	uint64_t grain, rng, now;
-	uint64_t regions; /* records seen */
 };
+
+static const char no_tp[] = "DAMON: no damon:damon_aggregated tracepoint (tracefs not mounted at /sys/kernel/tracing?)";
 
 static int tp_dir(char *buf, size_t len)
 {
@@ -83,7 +84,7 @@ static int tp_open(struct ht_damon_fields *f, uint64_t *id, char *why, size_t wh
 {
 	char dir[128], p[160], buf[4096];
 	if (tp_dir(dir, sizeof(dir))) {
-		snprintf(why, whylen, "DAMON: no damon:damon_aggregated tracepoint (tracefs not mounted at /sys/kernel/tracing?)");
+		snprintf(why, whylen, "%s", no_tp);
 		return -ENOENT;
 	}
 	snprintf(p, sizeof(p), "%s/format", dir);
@@ -112,8 +113,15 @@ static int tp_open(struct ht_damon_fields *f, uint64_t *id, char *why, size_t wh
 
 static int damon_probe(const struct ht_conf *c, char *why, size_t whylen)
 {
+	char dir[128];
 	(void)c;
-	return ht_kdamond_probe(HT_DAMON_ROOT, why, whylen);
+	if (ht_kdamond_probe(HT_DAMON_ROOT, why, whylen))
+		return -1;
+	if (tp_dir(dir, sizeof(dir))) {
+		snprintf(why, whylen, "%s", no_tp);
+		return -1;
+	}
+	return 0;
 }
 
 static void attrs(const struct ht_conf *c, struct ht_damon_attrs *a)
@@ -245,7 +253,6 @@ static int on_rec(void *arg, const struct ht_ring_rec *r)
 		need = f->nr_accesses + f->size_acc;
 	if (!r->raw || (int)r->raw_size < need)
 		return 0;
-	d->regions++;
 	return ht_damon_region(&d->b, get(r->raw, f->start, f->size_start), get(r->raw, f->end, f->size_end),
 			       get(r->raw, f->nr_accesses, f->size_acc), d->grain, &d->rng, d->now) > 0;
 }

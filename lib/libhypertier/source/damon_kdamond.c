@@ -181,15 +181,6 @@ static int pick(const char *root, int n, int self, char *why, size_t whylen)
 	return best;
 }
 
-static int tracefs_ok(char *why, size_t whylen)
-{
-	if (access("/sys/kernel/tracing/events/damon/damon_aggregated/format", R_OK) == 0 ||
-	    access("/sys/kernel/debug/tracing/events/damon/damon_aggregated/format", R_OK) == 0)
-		return 1;
-	snprintf(why, whylen, "DAMON: no damon:damon_aggregated tracepoint (tracefs not mounted at /sys/kernel/tracing?)");
-	return 0;
-}
-
 static int base_check(const char *root, char *why, size_t whylen)
 {
 	char p[256];
@@ -210,9 +201,7 @@ int ht_kdamond_probe(const char *root, char *why, size_t whylen)
 	if (base_check(root, why, whylen))
 		return -1;
 	long n = rd_long(root, -1, "nr_kdamonds", -1);
-	if (n != 0 && pick(root, (int)n, getpid(), why, whylen) < 0)
-		return -1;
-	return tracefs_ok(why, whylen) ? 0 : -1;
+	return n != 0 && pick(root, (int)n, getpid(), why, whylen) < 0 ? -1 : 0;
 }
 
 static void unconfigure(const char *root, int i)
