@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static inline uint64_t ht_zone_pcp_bytes(int node)
+/* Sum of one per-zone page count of a node (scanf format fmt), in bytes. */
+static inline uint64_t ht_zone_sum(int node, const char *fmt)
 {
 	FILE *f = fopen("/proc/zoneinfo", "re");
 	char line[256];
@@ -22,15 +23,17 @@ static inline uint64_t ht_zone_pcp_bytes(int node)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		int n;
-		unsigned long long c;
+		unsigned long long v;
 		if (sscanf(line, "Node %d,", &n) == 1)
 			cur = n;
-		else if (cur == node && sscanf(line, " count: %llu", &c) == 1)
-			pages += c;
+		else if (cur == node && sscanf(line, fmt, &v) == 1)
+			pages += v;
 	}
 	fclose(f);
 	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
+
+static inline uint64_t ht_zone_pcp_bytes(int node) { return ht_zone_sum(node, " count: %llu"); }
 
 /*
  * The kernel's own reserve on a node: the sum of its zones' high
@@ -39,24 +42,6 @@ static inline uint64_t ht_zone_pcp_bytes(int node)
  * a promotion that digs under high stalls move_pages for seconds (seen in
  * the TCG guest: one epoch took 30 s). The budget leaves this much free.
  */
-static inline uint64_t ht_zone_high_bytes(int node)
-{
-	FILE *f = fopen("/proc/zoneinfo", "re");
-	char line[256];
-	uint64_t pages = 0;
-	int cur = -1;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		int n;
-		unsigned long long h;
-		if (sscanf(line, "Node %d,", &n) == 1)
-			cur = n;
-		else if (cur == node && sscanf(line, " high %llu", &h) == 1) /* not the per-CPU "high:" */
-			pages += h;
-	}
-	fclose(f);
-	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
-}
+static inline uint64_t ht_zone_high_bytes(int node) { return ht_zone_sum(node, " high %llu"); /* not the per-CPU "high:" */ }
 
 #endif
