@@ -234,9 +234,14 @@ static int lock_root(const char *root, char *why, size_t whylen)
 {
 	char p[256];
 	snprintf(p, sizeof(p), "%s/kdamonds/nr_kdamonds", root);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		snprintf(why, whylen, "DAMON: %s: %s", p, strerror(errno));
+	int fd = open(p, O_RDONLY | O_CLOEXEC), r = -1;
+	/* holders keep it for a few sysfs writes; never wait on a wedged one for long (we run in a constructor) */
+	for (int t = 0; fd >= 0 && (r = flock(fd, LOCK_EX | LOCK_NB)) && errno == EWOULDBLOCK && t < 500; t++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (fd < 0 || r) {
+		snprintf(why, whylen, "DAMON: %s: %s", p, fd < 0 ? strerror(errno) : "locked by another process for 5 s");
 		if (fd >= 0)
 			close(fd);
 		return -1;
