@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "core/runtime.h"
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <unistd.h>
@@ -21,6 +22,10 @@
 		static ret(*real) params;                                      \
 		if (!real)                                                     \
 			real = (ret(*) params)dlsym(RTLD_NEXT, #name);         \
+		if (!real) {                                                   \
+			errno = ENOSYS;                                        \
+			return -1;                                             \
+		}                                                              \
 		ht_runtime_before_exec();                                      \
 		return real args;                                              \
 	}

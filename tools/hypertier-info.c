@@ -28,7 +28,6 @@ struct info {
 	char source_why[512];
 };
 
-static const char *const sample_names[] = { "auto", "pebs", "ibs", "damon", "software", "replay", "none" };
 
 static const char *vendor_name(enum ht_vendor v)
 {
@@ -135,7 +134,7 @@ static void print_text(const struct info *in)
 	printf("  IBS: %s\n", p->ibs_ok ? "yes, openable for this process" : p->ibs_why);
 
 	printf("\nSampling\n");
-	printf("  sample=%s: ", sample_names[in->conf.sample]);
+	printf("  sample=%s: ", ht_conf_enum_name("sample", in->conf.sample));
 	if (in->source)
 		printf("the runtime would use the %s source\n", in->source);
 	else
@@ -196,7 +195,7 @@ static void print_json(const struct info *in)
 	json_object_object_add(pmu, "ibs_why", jstr_or_null(p->ibs_ok ? NULL : p->ibs_why));
 	json_object_object_add(root, "pmu", pmu);
 
-	json_object_object_add(src, "requested", json_object_new_string(sample_names[in->conf.sample]));
+	json_object_object_add(src, "requested", json_object_new_string(ht_conf_enum_name("sample", in->conf.sample)));
 	json_object_object_add(src, "selected", jstr_or_null(in->source));
 	json_object_object_add(src, "why", jstr_or_null(in->source ? NULL : in->source_why));
 	json_object_object_add(root, "source", src);

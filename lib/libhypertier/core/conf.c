@@ -39,6 +39,16 @@ static const char *const log_names[] = { "off", "error", "warn", "info", "debug"
 static const char *const sample_names[] = { "auto", "pebs", "ibs", "damon", "software", "replay", "none", NULL };
 static const char *const manage_names[] = { "anon", "all", NULL };
 static const char *const place_names[] = { "fast_first", "slow", "fast", "none", NULL };
+static const char *const *enum_names(const char *key);
+
+const char *ht_conf_enum_name(const char *key, int v)
+{
+	const char *const *names = enum_names(key);
+	for (int i = 0; names && names[i]; i++)
+		if (i == v)
+			return names[i];
+	return "?";
+}
 
 static const char *const *enum_names(const char *key)
 {

@@ -50,6 +50,8 @@ int ht_conf_check_nodes(const struct ht_conf *c, int (*node_exists)(int), char *
 struct ht_conf_key { const char *name, *type, *def, *doc; };
 extern const struct ht_conf_key ht_conf_keys[];
 extern const size_t ht_conf_nkeys;
+/* The spelling of enum value v of key (e.g. "sample", HT_SAMPLE_DAMON -> "damon"), "?" if none. */
+const char *ht_conf_enum_name(const char *key, int v);
 
 /* Helpers, exported for other parsers (hostctl sizes, tests). */
 int ht_parse_size(const char *s, uint64_t *out);

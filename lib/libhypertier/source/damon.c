@@ -39,6 +39,7 @@ struct damon {
 	struct ht_damon_fields f;
 	struct ht_batch b;
 	uint64_t grain, rng, now;
+	uint32_t need;    /* raw bytes a record must hold for the three fields */
 };
 
 static const char no_tp[] = "DAMON: no damon:damon_aggregated tracepoint (tracefs not mounted at /sys/kernel/tracing?)";
@@ -173,6 +174,12 @@ static int damon_start(struct ht_source *s, char *why, size_t whylen)
 		goto fail;
 	}
 	d->grain = c->damon_grain;
+	const struct ht_damon_fields *f = &d->f;
+	d->need = (uint32_t)(f->start + f->size_start);
+	if ((uint32_t)(f->end + f->size_end) > d->need)
+		d->need = (uint32_t)(f->end + f->size_end);
+	if ((uint32_t)(f->nr_accesses + f->size_acc) > d->need)
+		d->need = (uint32_t)(f->nr_accesses + f->size_acc);
 	d->rng = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull | 1;
 	ht_info("DAMON: kdamond %d (thread %d) monitors this process: sample %lluus, aggregation %lluus, %lld-%lld regions",
 		d->k.idx, d->k.pid, (unsigned long long)a.sample_us, (unsigned long long)a.aggr_us,
@@ -246,12 +253,7 @@ static int on_rec(void *arg, const struct ht_ring_rec *r)
 {
 	struct damon *d = arg;
 	const struct ht_damon_fields *f = &d->f;
-	int need = f->start + f->size_start;
-	if (f->end + f->size_end > need)
-		need = f->end + f->size_end;
-	if (f->nr_accesses + f->size_acc > need)
-		need = f->nr_accesses + f->size_acc;
-	if (!r->raw || (int)r->raw_size < need)
+	if (!r->raw || r->raw_size < d->need)
 		return 0;
 	return ht_damon_region(&d->b, get(r->raw, f->start, f->size_start), get(r->raw, f->end, f->size_end),
 			       get(r->raw, f->nr_accesses, f->size_acc), d->grain, &d->rng, d->now) > 0;
