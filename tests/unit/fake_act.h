@@ -24,7 +24,8 @@ struct fake {
 	size_t enomem_over;       /* a move call with more pages fails with -ENOMEM (0: never) */
 	uint64_t calls, enomem_calls, policies;
 	long max_fast_seen;       /* highest fast page count after any move call */
-	_Atomic unsigned query_delay_ms; /* a slow query keeps the engine busy planning */
+	_Atomic int query_gate;   /* while set, a query waits: the engine stays busy planning */
+	_Atomic int in_query;     /* queries now waiting at the gate */
 };
 
 static long fk_idx(struct fake *f, void *p)
@@ -46,9 +47,12 @@ static long fk_fast(struct fake *f)
 static int fk_query(void *priv, void **pages, size_t n, int *nodes)
 {
 	struct fake *f = priv;
-	if (f->query_delay_ms) {
-		struct timespec ts = { 0, (long)f->query_delay_ms * 1000000 };
-		nanosleep(&ts, NULL);
+	if (f->query_gate) {
+		f->in_query++;
+		struct timespec ts = { 0, 1000000 };
+		while (f->query_gate)
+			nanosleep(&ts, NULL);
+		f->in_query--;
 	}
 	for (size_t i = 0; i < n; i++) {
 		long k = fk_idx(f, pages[i]);

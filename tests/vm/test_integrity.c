@@ -9,6 +9,12 @@
  * "test_integrity thp": the same on transparent huge pages (MADV_HUGEPAGE;
  * Debian's default is THP "always"), where moving one 4 KiB page may move
  * or split a 2 MiB one: the quota must hold all the same.
+ *
+ * "test_integrity cut": the fast quota is cut by 90% while the writers run
+ * and exchanges are in flight, under the default rate limits. From the
+ * second epoch after the cut (the one running may have planned with the
+ * old quota) node 0 holds at most the new quota at every epoch; no byte
+ * is lost; stopping the engine and the writers returns (no deadlock).
  */
 #include "engine_guest.h"
 
@@ -20,6 +26,8 @@
 #define WRITERS 2
 #define GOAL 100000
 #define LIMIT_S 200
+#define CUT_FROM (64 * MIB)
+#define CUT_TO (CUT_FROM / 10 / PAGE * PAGE)
 
 static uint64_t *mem;
 static uint32_t ver[NPAGES];     /* last version written; page p belongs to writer p % WRITERS */
@@ -80,6 +88,15 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+static char *half[2];
+
+/* Make one half hot and the other cold: the engine swaps them. */
+static void flip(struct ht_engine *e, int hot)
+{
+	ht_engine_hint(e, (uintptr_t)half[hot], SIZE / 2, HT_HOT);
+	ht_engine_hint(e, (uintptr_t)half[!hot], SIZE / 2, HT_COLD);
+}
+
 static uint64_t moved(struct ht_engine *e)
 {
 	struct ht_stats st = { .size = sizeof(st) };
@@ -89,9 +106,10 @@ static uint64_t moved(struct ht_engine *e)
 
 int main(int argc, char **argv)
 {
-	int thp = argc > 1 && !strcmp(argv[1], "thp");
+	int thp = argc > 1 && !strcmp(argv[1], "thp"), cut = argc > 1 && !strcmp(argv[1], "cut");
 	struct tier_engine T;
-	tier_engine_init(&T, "epoch=100ms,fast_quota=64M,migrate_rate=0,epoch_cap=0,batch=16M");
+	/* cut: the default rate limits, which a cut must not wait for */
+	tier_engine_init(&T, cut ? "epoch=200ms,fast_quota=64M" : "epoch=100ms,fast_quota=64M,migrate_rate=0,epoch_cap=0,batch=16M");
 	mem = thp ? map_thp(SIZE, 1) : gups_map(SIZE, 1);
 	if (!mem)
 		tap_bail("mmap/mbind of 128 MiB on node 1 failed");
@@ -109,17 +127,42 @@ int main(int argc, char **argv)
 
 	uint64_t t0 = mono_ns(), w0 = atomic_load(&writes);
 	int flips = 0;
-	char *half[2] = { (char *)mem, (char *)mem + SIZE / 2 };
-	while (moved(T.e) < GOAL && (mono_ns() - t0) / 1000000000ull < LIMIT_S) {
+	half[0] = (char *)mem;
+	half[1] = (char *)mem + SIZE / 2;
+	while (moved(T.e) < (cut ? GOAL / 5 : GOAL) && (mono_ns() - t0) / 1000000000ull < LIMIT_S) {
 		int hot = flips & 1;
-		ht_engine_hint(T.e, (uintptr_t)half[hot], SIZE / 2, HT_HOT);
-		ht_engine_hint(T.e, (uintptr_t)half[!hot], SIZE / 2, HT_COLD);
+		flip(T.e, hot);
 		flips++;
 		/* until this half is in (or time runs out): then switch */
 		for (int i = 0; i < 300 && gups_pages_on(half[hot], SIZE / 2, 0) < NPAGES / 2; i++)
 			sleep_ms(100);
 		tap_diag("switch %d after %.1f s: %llu pages exchanged, %llu page writes", flips, (mono_ns() - t0) / 1e9,
 			 (unsigned long long)moved(T.e), (unsigned long long)(atomic_load(&writes) - w0));
+	}
+	if (cut) {
+		alarm(300); /* a deadlock fails the test instead of hanging it */
+		flip(T.e, flips++ & 1); /* an exchange in flight at the cut */
+		sleep_ms(50);
+		struct ht_stats s0 = { .size = sizeof(s0) };
+		ht_engine_get_stats(T.e, &s0);
+		ht_engine_set_quota(T.e, CUT_TO);
+		uint64_t last = s0.epochs, worst = 0, worst_at = 0;
+		for (int seen = 0; seen < 10;) {
+			sleep_ms(5);
+			struct ht_stats s1 = { .size = sizeof(s1) };
+			ht_engine_get_stats(T.e, &s1);
+			if (s1.epochs == last || s1.epochs < s0.epochs + 2)
+				continue;
+			last = s1.epochs;
+			uint64_t fast = gups_pages_on(mem, SIZE, 0) * PAGE;
+			if (fast > worst)
+				worst = fast, worst_at = s1.epochs - s0.epochs;
+			if (++seen % 3 == 0)
+				flip(T.e, flips++ & 1); /* keep pages moving under the new quota */
+		}
+		ok(worst <= CUT_TO, "quota cut 64 -> %.1f MiB under writers and exchanges: at most %.1f MiB on node 0 "
+		   "(epoch %llu after the cut) at each of 10 epochs from the second on", CUT_TO / (double)MIB,
+		   worst / (double)MIB, (unsigned long long)worst_at);
 	}
 	ht_engine_stop(T.e);
 	atomic_store(&stop, 1);
@@ -130,7 +173,7 @@ int main(int argc, char **argv)
 	struct ht_stats st = { .size = sizeof(st) };
 	ht_engine_get_stats(T.e, &st);
 	uint64_t ex = st.pages_promoted + st.pages_demoted;
-	ok(ex >= GOAL, "%llu pages exchanged (%llu promoted, %llu demoted) in %.1f s, %d switches",
+	ok(ex >= (cut ? GOAL / 5 : GOAL), "%llu pages exchanged (%llu promoted, %llu demoted) in %.1f s, %d switches",
 	   (unsigned long long)ex, (unsigned long long)st.pages_promoted, (unsigned long long)st.pages_demoted, dt, flips);
 	ok(atomic_load(&writes) - w0 > 1000, "writers kept writing meanwhile (%llu page writes)",
 	   (unsigned long long)(atomic_load(&writes) - w0));
@@ -151,7 +194,8 @@ int main(int argc, char **argv)
 	if (thp)
 		tap_diag("AnonHugePages at the end: %ld MiB", thp_mib());
 	size_t fast = gups_pages_on(mem, SIZE, 0);
-	ok(fast * PAGE <= 64 * MIB, "quota held: %.1f MiB on node 0", fast * PAGE / (double)MIB);
+	ok(fast * PAGE <= (cut ? CUT_TO : 64 * MIB), "quota held: %.1f MiB on node 0", fast * PAGE / (double)MIB);
+	alarm(0);
 	ht_engine_destroy(T.e);
 	return tap_done();
 }

@@ -65,8 +65,13 @@ int main(void)
 			reported++;
 		}
 	}
-	usleep(200000); /* a few drain intervals */
-	stats(&st);
+	/* Until the sampler has drained them (it wakes each drain interval; 60 s = stuck). */
+	for (int k = 0; k < 1200; k++) {
+		stats(&st);
+		if (st.samples + st.samples_lost >= reported)
+			break;
+		usleep(50000);
+	}
 	ok(st.samples >= reported - st.samples_lost && st.samples > 0,
 	   "GUPS samples reached the classifier (%llu of %llu reported, %llu lost)", (unsigned long long)st.samples,
 	   (unsigned long long)reported, (unsigned long long)st.samples_lost);
@@ -78,8 +83,8 @@ int main(void)
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	reported += 4ull * FLOOD;
-	/* Wait until the sampler has drained the rest (bounded). */
-	for (int k = 0; k < 100; k++) {
+	/* Wait until the sampler has drained the rest (60 s = stuck, not slow). */
+	for (int k = 0; k < 1200; k++) {
 		stats(&st);
 		if (st.samples + st.samples_lost >= reported)
 			break;

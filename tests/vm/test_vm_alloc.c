@@ -50,6 +50,27 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Wait until the runtime has run n more epochs: tests count epochs, not
+ * seconds, so a slow (TCG, loaded) guest only takes longer. 0 if it did,
+ * -1 if no epoch ran in 120 s (the engine is stuck, not slow).
+ */
+static int wait_epochs(unsigned n)
+{
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_stats(&st);
+	uint64_t want = st.epochs + n, last = st.epochs;
+	for (int idle = 0; idle < 1200; idle++) {
+		sleep_ms(100);
+		ht_stats(&st);
+		if (st.epochs >= want)
+			return 0;
+		if (st.epochs != last)
+			idle = 0, last = st.epochs;
+	}
+	return -1;
+}
+
 static int mode_place(int node)
 {
 	char *big = malloc(32 * MB);
@@ -117,7 +138,7 @@ static int mode_hints(void)
 	touch(pin, 16 * MB, 3);
 	touch(cold, 16 * MB, 4);
 	touch(ps, 16 * MB, 5);
-	sleep_ms(1000); /* a few epochs: the runtime registers the extents, the engine sets its policies */
+	wait_epochs(5); /* the runtime registers the extents, the engine sets its policies */
 	double a = on_node(hot, 16 * MB, 1), b = on_node(ctl, 16 * MB, 1), c0 = on_node(pin, 16 * MB, 0), d = on_node(cold, 16 * MB, 0);
 	ok(a > 0.95 && b > 0.95, "ht_malloc_tier(SLOW) blocks on node 1 (%.0f%%, %.0f%%)", 100 * a, 100 * b);
 	ok(c0 > 0.95 && d > 0.95, "malloc'd blocks born on node 0 while the budget has room (%.0f%%, %.0f%%)", 100 * c0, 100 * d);
@@ -126,20 +147,21 @@ static int mode_hints(void)
 	ok(ht_hint(pin, 16 * MB, HT_PIN_FAST) == 0, "PIN_FAST hint on a fast block");
 	ok(ht_hint(ps, 16 * MB, HT_PIN_SLOW) == 0, "PIN_SLOW hint on a slow block");
 	double h = 0;
-	int ms = 0;
-	for (; ms < 10000 && (h = on_node(hot, 16 * MB, 0)) < 0.95; ms += 100)
-		sleep_ms(100);
-	ok(h > 0.95, "HOT block promoted with no sample at all (%.0f%% fast after %d ms)", 100 * h, ms);
+	int ep = 0;
+	for (; ep < 50 && (h = on_node(hot, 16 * MB, 0)) < 0.95 && !wait_epochs(1); ep++)
+		;
+	ok(h > 0.95, "HOT block promoted with no sample at all (%.0f%% fast after %d epochs)", 100 * h, ep);
 	b = on_node(ctl, 16 * MB, 1);
 	ok(b > 0.95, "control: the unsampled AUTO block stays slow (%.0f%%)", 100 * b);
 
 	/* squeeze the quota: cold fast memory is demoted, the pinned block never */
 	ht_set_fast_quota(24 * MB);
 	double pmin = 1, c = 0;
-	for (int i = 0; i < 60; i++) {
-		for (int k = 0; k < 2000; k++) /* PIN_SLOW ignores even heavy sampling */
+	for (int i = 0; i < 30; i++) { /* 30 epochs */
+		for (int k = 0; k < 4000; k++) /* PIN_SLOW ignores even heavy sampling */
 			ht_sample_access(ps + (size_t)(k * 7919 % 4096) * PAGE, 100);
-		sleep_ms(100);
+		if (wait_epochs(1) < 0)
+			break;
 		double p = on_node(pin, 16 * MB, 0);
 		if (p < pmin)
 			pmin = p;
@@ -250,7 +272,7 @@ static int mode_sites(int place_node, const char *htstat)
 		release(hot[i]);
 		release(cold[i]);
 	}
-	sleep_ms(300);
+	wait_epochs(3);
 	double born[2] = { 0, 0 };
 	generation(hot, cold, N, sz, born);
 	double h = born[0], c = born[1];

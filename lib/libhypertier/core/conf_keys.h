@@ -55,8 +55,8 @@ X(split_sigma,   U64,  "3",      0, 100, "an uneven range splits only when the d
 X(merge_ratio,   PCT,  "25",     0, 100, "merge cold neighbours whose densities differ by at most this percent")
 /* exchange */
 X(batch,         SIZE, "64M",    4096, 0, "bytes per move_pages batch")
-X(migrate_rate,  SIZE, "256M",   0, 0, "migration rate limit in bytes per second (0: unlimited)")
-X(epoch_cap,     SIZE, "512M",   0, 0, "bytes moved per epoch at most (0: unlimited)")
+X(migrate_rate,  SIZE, "256M",   0, 0, "migration rate limit in bytes per second (0: unlimited); pages over a lowered quota or budget are demoted at once all the same")
+X(epoch_cap,     SIZE, "512M",   0, 0, "bytes moved per epoch at most (0: unlimited); not applied to pages over a lowered quota or budget")
 X(backoff,       U64,  "4",      1, 1000, "epochs to skip a page after it failed (doubles per failure)")
 X(scan_max,      SIZE, "4G",     4096, 0, "managed bytes whose placement is queried per epoch (rolling beyond)")
 X(set_policy,    BOOL, "1",      0, 1, "mbind hot/cold ranges so future pages land right")

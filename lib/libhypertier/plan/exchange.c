@@ -184,10 +184,16 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 			walk(x, r->start, r->start + r->hot_bytes, collect_fn, &c);
 		}
 	}
-	/* Demotion: fast pages outside the hot set, coldest first, as many as needed. */
-	int64_t need = (int64_t)p->np - room;
-	if (need > A - (int64_t)p->np)
-		need = A - (int64_t)p->np;
+	/*
+	 * Demotion: fast pages outside the hot set, coldest first, as many as
+	 * needed. What is over the budget (a quota cut, a balloon) goes whatever
+	 * the allowance: the quota is a limit, the rate only paces the exchange.
+	 */
+	int64_t need = (int64_t)p->np - room, cap = A - (int64_t)p->np;
+	if (cap < -room)
+		cap = -room;
+	if (need > cap)
+		need = cap;
 	if (need > 0) {
 		c.promo = 0;
 		c.limit = pinned + (size_t)need;
