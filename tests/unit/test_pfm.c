@@ -2,7 +2,9 @@
  * PEBS event encodings through libpfm4 under LIBPFM_FORCE_PMU=icx and spr:
  * the raw codes the papers use (0x1cd load latency with ldlat in config1,
  * 0x82d0 all stores, 0x20d1 L3 miss), the event list syntax, the VM
- * fallback and a clear error for a misspelt name. libpfm4 reads the forced
+ * fallback and a clear error for a misspelt name; every defaults row, the
+ * pre-Haswell ones (load latency named LATENCY_ABOVE_THRESHOLD) and a PMU
+ * without defaults. libpfm4 reads the forced
  * PMU once per process, so each PMU is checked in a forked child.
  */
 #include "tap.h"
@@ -69,7 +71,7 @@ static void check_pmu(const char *pmu)
 	   "%s: bad kind refused: %s", pmu, why);
 }
 
-/* Every row of the defaults table encodes under its own PMU. */
+/* Every row of the defaults table encodes under its own PMU (NULL: none there records addresses). */
 static void check_table_row(const char *pmu)
 {
 	struct ht_conf c;
@@ -81,9 +83,49 @@ static void check_table_row(const char *pmu)
 		ok(0, "%s: a defaults row exists", pmu);
 		return;
 	}
-	ok(ht_pfm_encode(&c, load, &ev, why, sizeof(why)) == 0 && ev.attr.config1 == 64, "%s: %s encodes %s", pmu, load, why);
-	ok(ht_pfm_encode(&c, fb, &ev, why, sizeof(why)) == 0, "%s: %s encodes %s", pmu, fb, why);
-	ok(ht_pfm_encode(&c, store, &ev, why, sizeof(why)) == 0 && ev.store, "%s: %s encodes as a store %s", pmu, store, why);
+	ok(ht_pfm_encode(&c, load, &ev, why, sizeof(why)) == 0 && ev.attr.config1 == 64 && ev.load_latency,
+	   "%s: %s encodes with ldlat %s", pmu, load, why);
+	ok(!fb || ht_pfm_encode(&c, fb, &ev, why, sizeof(why)) == 0, "%s: %s encodes %s", pmu, fb ? fb : "(no fallback)", why);
+	ok(!store || (ht_pfm_encode(&c, store, &ev, why, sizeof(why)) == 0 && ev.store), "%s: %s encodes as a store %s",
+	   pmu, store ? store : "(no store event)", why);
+}
+
+/* The pre-Haswell rows (the Ivy/Sandy Bridge recordings' PMUs): raw codes, and
+ * in a VM a clear line instead of an address-less fallback. */
+static const struct { const char *pmu; unsigned long long load, store; } old_rows[] = {
+	{ "ivb_ep", 0x1cd, 0x2cd }, { "ivb", 0x1cd, 0x2cd }, { "snb_ep", 0x1cd, 0x2cd }, { "snb", 0x1cd, 0x2cd },
+	{ "wsm_dp", 0x100b, 0 }, { "wsm", 0x100b, 0 }, { "nhm_ex", 0x100b, 0 }, { "nhm", 0x100b, 0 },
+};
+
+static void check_old_pmu(const char *pmu)
+{
+	struct ht_conf c;
+	struct ht_pfm_event ev[HT_PFM_MAX_EVENTS];
+	char why[256] = "";
+	int fb, n, want = 0;
+	for (size_t i = 0; i < sizeof(old_rows) / sizeof(old_rows[0]); i++)
+		if (!strcmp(old_rows[i].pmu, pmu))
+			want = (int)i;
+	conf(&c, "");
+	n = ht_pfm_events(&c, 0, ev, HT_PFM_MAX_EVENTS, &fb, why, sizeof(why));
+	ok(n == (old_rows[want].store ? 2 : 1) && ev[0].attr.config == old_rows[want].load && ev[0].attr.config1 == 64 &&
+	   ev[0].load_latency && (n == 1 || (ev[1].attr.config == old_rows[want].store && ev[1].store)),
+	   "%s: sample=auto gets load latency %#llx%s (%d events) %s", pmu, old_rows[want].load,
+	   old_rows[want].store ? " + precise stores 0x2cd" : ", no store event", n, why);
+	n = ht_pfm_events(&c, 1, ev, HT_PFM_MAX_EVENTS, &fb, why, sizeof(why));
+	ok(n < 0 && strstr(why, pmu) && !strchr(why, '\n'), "%s: in a VM one line: %s", pmu, why);
+}
+
+/* A PEBS PMU without load latency has no defaults: one line says so. */
+static void check_no_default(const char *pmu)
+{
+	struct ht_conf c;
+	struct ht_pfm_event ev[HT_PFM_MAX_EVENTS];
+	char why[256] = "";
+	int fb;
+	conf(&c, "");
+	ok(ht_pfm_events(&c, 0, ev, HT_PFM_MAX_EVENTS, &fb, why, sizeof(why)) < 0 &&
+	   strstr(why, "no default PEBS events") && strstr(why, pmu) && !strchr(why, '\n'), "%s: %s", pmu, why);
 }
 
 /* Run fn under LIBPFM_FORCE_PMU=pmu in a child; fold its TAP count back. */
@@ -116,5 +158,10 @@ int main(void)
 	static const char *rows[] = { "spr", "icx", "icl", "clx", "skx", "skl", "bdw_ep", "bdw", "hsw_ep", "hsw" };
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		in_child(rows[i], check_table_row);
+	for (size_t i = 0; i < sizeof(old_rows) / sizeof(old_rows[0]); i++) {
+		in_child(old_rows[i].pmu, check_table_row);
+		in_child(old_rows[i].pmu, check_old_pmu);
+	}
+	in_child("glm", check_no_default);
 	return tap_done();
 }

@@ -1,7 +1,8 @@
 /*
  * The perf ring reader on rings built by hand: ordinary samples, a record
  * that wraps the end, LOST/THROTTLE/UNTHROTTLE, unknown records, a head
- * inside a record, a corrupt header, WEIGHT_STRUCT and RAW (IBS) layouts.
+ * inside a record, a corrupt header, samples shorter or longer than their
+ * layout, LOST_SAMPLES, WEIGHT_STRUCT and RAW (IBS) layouts.
  */
 #include "tap.h"
 #include "source/perf_ring.h"
@@ -158,6 +159,23 @@ int main(void)
 	ngot = 0;
 	ht_ring_read(&r, collect, NULL, &st);
 	ok(ngot == 0 && st.bad_records - bad0 == 2, "truncated sample refused, counted bad");
+	/* One longer than its sample_type says (another layout wrote it): bad too,
+	 * and the ring stays in sync. */
+	struct perf_event_header lh = { PERF_RECORD_SAMPLE, 0, 8 + 8 * 5 };
+	uint64_t lv[5] = { 1, 2, 3, 4, 5 };
+	put(&lh, sizeof(lh));
+	put(lv, sizeof(lv));
+	sample(0x6000, 35, 404, 1);
+	publish();
+	ngot = 0;
+	ht_ring_read(&r, collect, NULL, &st);
+	ok(st.bad_records - bad0 == 3 && ngot == 1 && got[0].addr == 0x6000, "overlong sample refused, the next read");
+	/* LOST_SAMPLES (PEBS drain drops): u64 lost, then a sample_id (sample_id_all). */
+	uint64_t lost0 = st.lost;
+	rec3(PERF_RECORD_LOST_SAMPLES, 3, 0xaa, 0xbb);
+	publish();
+	ht_ring_read(&r, collect, NULL, &st);
+	ok(st.lost - lost0 == 3 && st.bad_records - bad0 == 3, "LOST_SAMPLES adds to lost, its sample_id is no fault");
 	ht_ring_fini(&r);
 
 	/* WEIGHT_STRUCT: latency is var1_dw, the low 32 bits. */
@@ -201,6 +219,19 @@ int main(void)
 	memset(&o, 0, sizeof(o));
 	ok(ngot == 1 && ht_ibs_decode(got[0].raw, got[0].raw_size, &o) == 1 && o.addr == 0x7f1234567890 &&
 	   o.store == 0 && o.weight == 250, "IBS: linear address, load, DC-miss latency decoded");
+	/* RAW sized per record: u32 size + 5 bytes padded to 16 fits exactly; 8 more bytes do not. */
+	for (int extra = 0; extra <= 8; extra += 8) {
+		struct perf_event_header h = { PERF_RECORD_SAMPLE, 0, (uint16_t)(8 + 16 + 16 + extra) };
+		uint64_t v[2] = { 1, 2 }, pad[3] = { 5, 0, 0 }; /* u32 size 5, 5 bytes, 7 pad */
+		put(&h, sizeof(h));
+		put(v, sizeof(v));
+		put(pad, 16 + (size_t)extra);
+	}
+	publish();
+	uint64_t rbad = st.bad_records;
+	ngot = 0;
+	ht_ring_read(&r, collect, NULL, &st);
+	ok(ngot == 1 && got[0].raw_size == 5 && st.bad_records - rbad == 1, "RAW: padded size exact, 8 bytes over bad");
 	ht_ring_fini(&r);
 
 	/* IBS decode: invalid address bit, a store, a non-memory op, a short record. */

@@ -8,7 +8,7 @@
  * the same happens when the load-latency event fails to open.
  */
 #include "source.h"
-#include "batch.h"
+#include "pebs.h"
 #include "evset.h"
 #include "pfm_events.h"
 #include "../core/log.h"
@@ -76,7 +76,7 @@ static int pebs_start(struct ht_source *s, char *why, size_t whylen)
 	if (r < 0 && !c->events[0] && pb->ev[0].load_latency) {
 		const char *load, *fb, *store;
 		char why2[256];
-		if (ht_pfm_default_for(ht_pfm_core_pmu(), &load, &fb, &store) == 0 &&
+		if (ht_pfm_default_for(ht_pfm_core_pmu(), &load, &fb, &store) == 0 && fb &&
 		    ht_pfm_encode(c, fb, &pb->ev[0], why2, sizeof(why2)) == 0) {
 			ht_info("PEBS: load-latency event refused (%s); sampling %s instead", why, fb);
 			r = open_events(pb, c, why, whylen);
@@ -106,20 +106,25 @@ static void pebs_stop(struct ht_source *s)
 	s->priv = NULL;
 }
 
-static int on_rec(void *arg, const struct ht_ring_rec *r)
+int ht_pebs_take(struct ht_batch *b, const struct ht_ring_rec *r, int store)
 {
-	struct pebs *pb = arg;
-	int e = ht_evset_which(&pb->es, r->id);
 	if (r->addr == 0 || (int64_t)r->addr < 0)
 		return 0; /* no data address (some retirements) or a kernel address */
-	struct ht_sample *o = ht_batch_next(&pb->b);
+	struct ht_sample *o = ht_batch_next(b);
 	memset(o, 0, sizeof(*o));
 	o->addr = r->addr;
 	o->time_ns = r->time;
 	o->tid = r->tid;
 	o->weight = r->weight == 0 ? 1 : r->weight > UINT32_MAX ? UINT32_MAX : (uint32_t)r->weight;
-	o->store = e >= 0 && pb->ev[e].store;
+	o->store = (uint8_t)store;
 	return 1;
+}
+
+static int on_rec(void *arg, const struct ht_ring_rec *r)
+{
+	struct pebs *pb = arg;
+	int e = ht_evset_which(&pb->es, r->id);
+	return ht_pebs_take(&pb->b, r, e >= 0 && pb->ev[e].store);
 }
 
 static long pebs_drain(struct ht_source *s, ht_sample_fn fn, void *arg)

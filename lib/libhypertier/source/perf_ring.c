@@ -130,7 +130,9 @@ static int parse_sample(const struct ht_ring *r, const unsigned char *rec, size_
 		(void)u64(&c);
 	if (t & PERF_SAMPLE_PHYS_ADDR)
 		o->phys_addr = u64(&c);
-	return c.bad ? -1 : 0;
+	/* Exactly the layout's size: bytes left over mean another sample_type
+	 * wrote it, and every field read may be shifted. */
+	return c.bad || c.p != c.end ? -1 : 0;
 }
 
 long ht_ring_read(struct ht_ring *r, ht_ring_fn fn, void *arg, struct ht_source_stats *st)
@@ -182,13 +184,15 @@ long ht_ring_read(struct ht_ring *r, ht_ring_fn fn, void *arg, struct ht_source_
 				delivered++;
 			break;
 		}
-		case PERF_RECORD_LOST: { /* header, u64 id, u64 lost */
+		case PERF_RECORD_LOST: /* header, u64 id, u64 lost[, sample_id] */
+		case PERF_RECORD_LOST_SAMPLES: { /* header, u64 lost[, sample_id]: PEBS drain drops */
+			size_t at = sizeof(h) + (h.type == PERF_RECORD_LOST ? 8 : 0);
 			uint64_t lost;
-			if (h.size < sizeof(h) + 16) {
+			if (h.size < at + 8) {
 				st->bad_records++;
 				break;
 			}
-			memcpy(&lost, rec + sizeof(h) + 8, 8);
+			memcpy(&lost, rec + at, 8);
 			st->lost += lost;
 			break;
 		}

@@ -40,9 +40,10 @@ void ht_ring_fini(struct ht_ring *r);
 
 /*
  * Consume every complete record between data_tail and data_head. Samples go
- * to fn; PERF_RECORD_LOST adds to st->lost, THROTTLE/UNTHROTTLE count,
- * other records are skipped, malformed ones count in bad_records (the rest
- * of the ring is then dropped). A record the kernel has not finished (head
+ * to fn; PERF_RECORD_LOST and LOST_SAMPLES add to st->lost, THROTTLE/
+ * UNTHROTTLE count, other records are skipped. A sample whose size is not
+ * exactly what sample_type implies (longer or shorter) counts in bad_records
+ * and is skipped; a header that breaks framing also drops the rest of the ring. A record the kernel has not finished (head
  * inside it) stays for the next call. Returns sample records delivered.
  */
 long ht_ring_read(struct ht_ring *r, ht_ring_fn fn, void *arg, struct ht_source_stats *st);

@@ -12,6 +12,7 @@
  * sees DRAM and CXL loads; cache hits filtered by ldlat). fallback: retired
  * loads that missed L3, used inside VMs (KVM does not virtualise the ldlat
  * MSR) and when load latency fails to open. store: all retired stores.
+ * NULL: no event of that kind on this PMU records a data address.
  * Periods come from conf (sample_period for loads, store_period for stores).
  */
 static const struct pfm_default {
@@ -27,6 +28,17 @@ static const struct pfm_default {
 	{ "bdw", "MEM_TRANS_RETIRED.LOAD_LATENCY", "MEM_LOAD_UOPS_RETIRED.L3_MISS", "MEM_UOPS_RETIRED.ALL_STORES" },
 	{ "hsw_ep", "MEM_TRANS_RETIRED.LOAD_LATENCY", "MEM_LOAD_UOPS_RETIRED.L3_MISS", "MEM_UOPS_RETIRED.ALL_STORES" },
 	{ "hsw", "MEM_TRANS_RETIRED.LOAD_LATENCY", "MEM_LOAD_UOPS_RETIRED.L3_MISS", "MEM_UOPS_RETIRED.ALL_STORES" },
+	/* Older parts have PEBS load latency too (libpfm4 calls it LATENCY_ABOVE_THRESHOLD),
+	 * but before Haswell only load latency and SNB/IVB's precise store (both on
+	 * PMC3, time-shared by the kernel) record the data address. */
+	{ "ivb_ep", "MEM_TRANS_RETIRED.LATENCY_ABOVE_THRESHOLD", NULL, "MEM_TRANS_RETIRED.PRECISE_STORE" },
+	{ "ivb", "MEM_TRANS_RETIRED.LATENCY_ABOVE_THRESHOLD", NULL, "MEM_TRANS_RETIRED.PRECISE_STORE" },
+	{ "snb_ep", "MEM_TRANS_RETIRED.LATENCY_ABOVE_THRESHOLD", NULL, "MEM_TRANS_RETIRED.PRECISE_STORE" },
+	{ "snb", "MEM_TRANS_RETIRED.LATENCY_ABOVE_THRESHOLD", NULL, "MEM_TRANS_RETIRED.PRECISE_STORE" },
+	{ "wsm_dp", "MEM_INST_RETIRED.LATENCY_ABOVE_THRESHOLD", NULL, NULL },
+	{ "wsm", "MEM_INST_RETIRED.LATENCY_ABOVE_THRESHOLD", NULL, NULL },
+	{ "nhm_ex", "MEM_INST_RETIRED.LATENCY_ABOVE_THRESHOLD", NULL, NULL },
+	{ "nhm", "MEM_INST_RETIRED.LATENCY_ABOVE_THRESHOLD", NULL, NULL },
 };
 
 static pthread_once_t pfm_once = PTHREAD_ONCE_INIT;
@@ -110,7 +122,7 @@ int ht_pfm_encode(const struct ht_conf *c, const char *item, struct ht_pfm_event
 			return -1;
 		}
 	}
-	ev->load_latency = has_word(buf, "LOAD_LATENCY");
+	ev->load_latency = has_word(buf, "LOAD_LATENCY") || has_word(buf, "LATENCY_ABOVE_THRESHOLD");
 	if (ev->load_latency && !has_word(buf, "ldlat="))
 		snprintf(ev->name, sizeof(ev->name), "%s:ldlat=%lld", buf, (long long)c->ldlat);
 	else
@@ -173,8 +185,12 @@ int ht_pfm_events(const struct ht_conf *c, int in_vm, struct ht_pfm_event *evs, 
 		return -1;
 	}
 	*fallback = in_vm;
+	if (in_vm && !d->fallback) {
+		snprintf(why, whylen, "core PMU '%s' in a VM: load latency is not virtualised and no other load event records addresses (set events=)", pmu);
+		return -1;
+	}
 	if (ht_pfm_encode(c, in_vm ? d->fallback : d->load, &evs[n++], why, whylen) < 0 ||
-	    ht_pfm_encode(c, d->store, &evs[n++], why, whylen) < 0)
+	    (d->store && ht_pfm_encode(c, d->store, &evs[n++], why, whylen) < 0))
 		return -1;
 	return n;
 }

@@ -6,8 +6,8 @@
  * overrides the sample period (default: store_period for stores,
  * sample_period for loads), /store and /load say what the event counts
  * (default: store when the name contains "STORE"). A load-latency event
- * (MEM_TRANS_RETIRED.LOAD_LATENCY) gets ldlat=conf->ldlat unless the item
- * names its own; libpfm4 puts it in attr.config1.
+ * (LOAD_LATENCY, or LATENCY_ABOVE_THRESHOLD before Haswell) gets
+ * ldlat=conf->ldlat unless the item names its own; libpfm4 puts it in attr.config1.
  * Empty list: the per-PMU defaults of the table in pfm_events.c.
  */
 #ifndef HT_PFM_EVENTS_H
@@ -34,10 +34,11 @@ int ht_pfm_encode(const struct ht_conf *c, const char *item, struct ht_pfm_event
 /*
  * The events to open: conf->events, else this PMU's defaults. in_vm: the
  * defaults use the L3-miss load event instead of load latency (fallback set
- * to 1 then). Returns how many (>= 1), or -1 with why.
+ * to 1 then). Returns how many (>= 1: a PMU without an address-recording
+ * store event gets loads only), or -1 with why.
  */
 int ht_pfm_events(const struct ht_conf *c, int in_vm, struct ht_pfm_event *evs, int max, int *fallback,
 		  char *why, size_t whylen);
-/* The defaults table row of a libpfm4 PMU name; 0, or -1 if none. */
+/* The defaults table row of a libpfm4 PMU name (fallback, store may be NULL); 0, or -1 if none. */
 int ht_pfm_default_for(const char *pmu, const char **load, const char **fallback, const char **store);
 #endif
