@@ -123,7 +123,8 @@ struct ht_stats {
 
 	uint64_t extents_fast, extents_slow; /* allocator placement at birth */
 	uint64_t map_changes_lost; /* range-map changes dropped while the engine was busy (the next maps rescan recovers them) */
-	uint64_t reserved[15];
+	uint64_t pages_backed_off; /* moves skipped: the page failed recently (backoff= epochs, doubling per failure) */
+	uint64_t reserved[14];
 };
 
 /** Fill *st (st->size must be set). Returns 0, or -1 with errno = EINVAL. */

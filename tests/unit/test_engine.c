@@ -14,6 +14,7 @@
 #include "hypertier.h"
 #include "plan/budget.h"
 #include "plan/engine.h"
+#include "actuator/fault.h"
 #include "tap.h"
 #include "testutil.h"
 
@@ -336,6 +337,41 @@ static void test_rate(void)
 	fake_fini(&f);
 }
 
+/* fault_move: failed moves leave their pages in place, are counted, backed off, and the rest still moves. */
+static void test_fault(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	fake_init(&f, &a, B, SPAN, 1);
+	struct ht_fault_act fa;
+	ht_actuator_fault_wrap(&a, &fa, 50, 42);
+	struct ht_conf c = cfg("migrate_rate=0,epoch_cap=0,batch=1M,fault_move=50");
+	struct ht_topo t = topo();
+	struct ht_engine *e = ht_engine_create(&c, &t, &a);
+	ht_engine_add_range(e, B, SPAN, HT_ORIGIN_USER);
+	ht_engine_hint(e, B, 32 * M, HT_HOT);
+	ht_engine_epoch(e, epoch_ns(0));
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	long fast = fk_fast(&f);
+	ok(fa.calls_failed > 0 && fa.pages_failed > 0, "fault_move=50: %llu calls failed, %llu pages in failed calls",
+	   (unsigned long long)fa.calls_failed, (unsigned long long)fa.pages_failed);
+	ok(fast > 0 && fast * FK_PAGE < 32 * M && st.pages_promoted == (uint64_t)fast,
+	   "the rest moved, the failed pages stayed: %ld pages on fast, promoted %llu", fast,
+	   (unsigned long long)st.pages_promoted);
+	ok(st.fail_enomem + st.fail_ebusy + st.fail_enoent > 0, "failures counted (enomem %llu, ebusy %llu, enoent %llu)",
+	   (unsigned long long)st.fail_enomem, (unsigned long long)st.fail_ebusy, (unsigned long long)st.fail_enoent);
+	ht_engine_epoch(e, epoch_ns(1));
+	ht_engine_get_stats(e, &st);
+	ok(st.pages_backed_off > 0, "pages that failed are backed off the next epoch (%llu skipped)",
+	   (unsigned long long)st.pages_backed_off);
+	for (int i = 2; i < 80 && fk_fast(&f) * FK_PAGE < 32 * M; i++)
+		ht_engine_epoch(e, epoch_ns(i));
+	is_int(fk_fast(&f) * FK_PAGE, 32 * M, "and in time every hot page is promoted all the same");
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
 struct racer { struct ht_engine *e; atomic_int stop; _Atomic uint64_t sent; };
 
 static void *ingest_thread(void *arg)
@@ -573,6 +609,7 @@ int main(void)
 	test_birth();
 	test_failures();
 	test_rate();
+	test_fault();
 	test_race();
 	return tap_done();
 }

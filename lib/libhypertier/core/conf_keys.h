@@ -58,6 +58,7 @@ X(batch,         SIZE, "64M",    4096, 0, "bytes per move_pages batch")
 X(migrate_rate,  SIZE, "256M",   0, 0, "migration rate limit in bytes per second (0: unlimited); pages over a lowered quota or budget are demoted at once all the same")
 X(epoch_cap,     SIZE, "512M",   0, 0, "bytes moved per epoch at most (0: unlimited); not applied to pages over a lowered quota or budget")
 X(backoff,       U64,  "4",      1, 1000, "epochs to skip a page after it failed (doubles per failure)")
+X(fault_move,    PCT,  "0",      0, 100, "testing: percent of move_pages calls made to fail, for the whole call (ENOMEM) or for a quarter of its pages (EFAULT, EBUSY, ENOMEM: not moved); 0: off")
 X(scan_max,      SIZE, "4G",     4096, 0, "managed bytes whose placement is queried per epoch (rolling beyond)")
 X(set_policy,    BOOL, "1",      0, 1, "mbind hot/cold ranges so future pages land right")
 /* allocator */

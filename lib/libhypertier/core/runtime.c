@@ -13,6 +13,7 @@
 #include "rtfile.h"
 #include "statsfile.h"
 #include "../actuator/actuator.h"
+#include "../actuator/fault.h"
 #include "../alloc/alloc.h"
 #include "../plan/engine.h"
 #include "../source/source.h"
@@ -44,6 +45,7 @@ struct ht_runtime {
 	struct ht_conf conf;
 	struct ht_topo topo;
 	struct ht_actuator act;
+	struct ht_fault_act fault;    /* wraps act when fault_move > 0 */
 	struct ht_engine *engine;
 	struct ht_sampler *sampler;
 	struct ht_alloc *alloc;
@@ -414,6 +416,10 @@ static int start(struct ht_runtime *r)
 	if (ops == &ht_source_damon)
 		r->conf.decay = r->conf.damon_decay; /* before the engine copies the configuration */
 	ht_actuator_numa_init(&r->act);
+	if (r->conf.fault_move) {
+		ht_actuator_fault_wrap(&r->act, &r->fault, (unsigned)r->conf.fault_move, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull);
+		ht_info("fault_move=%u: %u%% of page moves fail on purpose", (unsigned)r->conf.fault_move, (unsigned)r->conf.fault_move);
+	}
 	r->engine = ht_engine_create(&r->conf, &r->topo, &r->act);
 	if (!r->engine) {
 		ht_warn("runtime off: the engine could not be created");

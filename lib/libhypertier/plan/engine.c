@@ -448,6 +448,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	p->fail_ebusy += d.fail_ebusy;
 	p->fail_enomem += d.fail_enomem;
 	p->fail_other += d.fail_other;
+	p->pages_backed_off = e->x.st.backed_off;
 	p->fast_hit_samples += hfast;
 	p->located_samples += hloc;
 	pthread_mutex_unlock(&e->smu);
@@ -483,6 +484,7 @@ void ht_engine_get_stats(struct ht_engine *e, struct ht_stats *st)
 	st->fail_ebusy = p->fail_ebusy;
 	st->fail_enomem = p->fail_enomem;
 	st->fail_other = p->fail_other;
+	st->pages_backed_off = p->pages_backed_off;
 	st->fast_hit_samples = p->fast_hit_samples;
 	st->located_samples = p->located_samples;
 	pthread_mutex_unlock(&e->smu);
