@@ -69,7 +69,8 @@ void ht_free(void *ptr);
 
 /* ---- quotas ----------------------------------------------------------- */
 
-/** Change the fast-tier quota in bytes at run time (0: no quota). */
+/** Change the fast-tier quota in bytes at run time (0: no quota). Returns 0, or -1 with
+ *  errno = EINVAL for a quota under two transparent huge pages while THP is on (it cannot be held). */
 int ht_set_fast_quota(uint64_t bytes);
 
 /* ---- software-reported samples ---------------------------------------- */

@@ -1,6 +1,9 @@
 /* The one configuration parser: good input taken, every kind of bad input refused with a clear line. */
+#include <stdlib.h>
+#include <stdio.h>
 #include "tap.h"
 #include "core/conf.h"
+#include "core/thp.h"
 
 static int fails(const char *s, const char *needle)
 {
@@ -69,5 +72,34 @@ int main(void)
 		if (!ht_conf_keys[i].doc[0])
 			documented = 0;
 	ok(documented && ht_conf_nkeys > 30, "%zu keys, all documented", ht_conf_nkeys);
+	/* The smallest quota with transparent huge pages on: two of them. */
+	char root[] = "/tmp/ht-thp-XXXXXX", path[600];
+	if (!mkdtemp(root))
+		tap_bail("mkdtemp");
+	snprintf(path, sizeof(path), "mkdir -p %s/sys/kernel/mm/transparent_hugepage", root);
+	if (system(path) != 0)
+		tap_bail("mkdir");
+	const char *modes[] = { "[always] madvise never\n", "always [madvise] never\n", "always madvise [never]\n" };
+	uint64_t want[] = { 2 << 20, 2 << 20, 0 };
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/sys/kernel/mm/transparent_hugepage/enabled", root);
+		FILE *f = fopen(path, "w");
+		fputs(modes[i], f);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", root);
+		f = fopen(path, "w");
+		fputs("2097152\n", f);
+		fclose(f);
+		is_int(ht_thp_unit(root), want[i], "THP unit for enabled = %.22s", modes[i]);
+	}
+	is_int(ht_thp_unit("/nonexistent"), 0, "no THP sysfs: no unit");
+	ok(ht_quota_check(1 << 20, 2 << 20, err, sizeof(err)) < 0 && strstr(err, "below 4096 KiB"),
+	   "fast_quota=1M refused with THP on: %s", err);
+	ok(ht_quota_check(4 << 20, 2 << 20, err, sizeof(err)) == 0, "fast_quota=4M accepted with THP on");
+	ok(ht_quota_check(1 << 20, 0, err, sizeof(err)) == 0 && ht_quota_check(0, 2 << 20, err, sizeof(err)) == 0,
+	   "fast_quota=1M accepted with THP off; no quota always accepted");
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	if (system(path) != 0)
+		tap_diag("could not remove %s", root);
 	return tap_done();
 }

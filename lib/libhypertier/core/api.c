@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "hypertier.h"
 #include "runtime.h"
+#include "thp.h"
+#include "log.h"
 #include "../alloc/alloc.h"
 #include "../plan/engine.h"
 #include "../source/software.h"
@@ -85,6 +87,12 @@ HT_API void ht_free(void *ptr) { free(ptr); }
 
 HT_API int ht_set_fast_quota(uint64_t bytes)
 {
+	char why[256];
+	if (ht_quota_check(bytes, ht_thp_unit(NULL), why, sizeof(why)) < 0) {
+		ht_warn("ht_set_fast_quota: %s", why);
+		errno = EINVAL;
+		return -1;
+	}
 	struct ht_runtime *r = ht_rt_get();
 	if (r)
 		ht_engine_set_quota(ht_rt_engine(r), bytes);

@@ -15,7 +15,7 @@ X(log_file,      STR,  "",       0, 0, "log destination (default stderr); a regu
 /* tiers */
 X(fast_node,     NODE, "-1",    -1, 1023, "fast-tier node (-1: the node with CPUs and lowest distance)")
 X(slow_node,     NODE, "-1",    -1, 1023, "slow-tier node (-1: CPU-less / farthest / highest HMAT latency)")
-X(fast_quota,    SIZE, "0",      0, 0, "fast-tier quota for this process (0: no quota)")
+X(fast_quota,    SIZE, "0",      0, 0, "fast-tier quota for this process (0: no quota); while transparent huge pages are on, at least two huge pages (4M on x86-64), since move_pages moves a huge page whole")
 X(watermark,     PCT,  "2",      0, 50, "percent of fast-node capacity kept free")
 /* sampling */
 X(sample,        ENUM, "auto",   0, 0, "auto|pebs|ibs|damon|software|replay|none (auto: PEBS, then IBS, then DAMON)")

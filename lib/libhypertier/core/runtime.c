@@ -14,6 +14,7 @@
 #include "statsfile.h"
 #include "../actuator/actuator.h"
 #include "../actuator/fault.h"
+#include "thp.h"
 #include "../alloc/alloc.h"
 #include "../plan/engine.h"
 #include "../source/source.h"
@@ -397,6 +398,10 @@ static int start(struct ht_runtime *r)
 	ht_conf_defaults(&r->conf);
 	if (ht_conf_parse(&r->conf, getenv("HYPERTIER_CONF"), err, sizeof(err)) < 0 ||
 	    ht_conf_check_nodes(&r->conf, ht_topo_node_exists, err, sizeof(err)) < 0) {
+		ht_log_conf_error("bad HYPERTIER_CONF: %s (runtime disabled)", err);
+		return 0;
+	}
+	if (ht_quota_check(r->conf.fast_quota, ht_thp_unit(NULL), err, sizeof(err)) < 0) {
 		ht_log_conf_error("bad HYPERTIER_CONF: %s (runtime disabled)", err);
 		return 0;
 	}
