@@ -88,7 +88,7 @@ HT_API void ht_free(void *ptr) { free(ptr); }
 HT_API int ht_set_fast_quota(uint64_t bytes)
 {
 	char why[256];
-	if (ht_quota_check(bytes, ht_thp_unit(NULL), why, sizeof(why)) < 0) {
+	if (bytes && ht_quota_check(bytes, ht_thp_unit(NULL), why, sizeof(why)) < 0) {
 		ht_warn("ht_set_fast_quota: %s", why);
 		errno = EINVAL;
 		return -1;

@@ -401,7 +401,7 @@ static int start(struct ht_runtime *r)
 		ht_log_conf_error("bad HYPERTIER_CONF: %s (runtime disabled)", err);
 		return 0;
 	}
-	if (ht_quota_check(r->conf.fast_quota, ht_thp_unit(NULL), err, sizeof(err)) < 0) {
+	if (r->conf.fast_quota && ht_quota_check(r->conf.fast_quota, ht_thp_unit(NULL), err, sizeof(err)) < 0) {
 		ht_log_conf_error("bad HYPERTIER_CONF: %s (runtime disabled)", err);
 		return 0;
 	}
