@@ -1,5 +1,6 @@
 /* qmp.c - QMP over a unix socket. Events are skipped; replies are matched by
- * id; every wait has a deadline, so a wedged QEMU cannot hang hostctl. */
+ * id; each command has one deadline that skipped lines do not extend, and
+ * connect has one too, so a wedged QEMU cannot hang hostctl. */
 #include "qmp.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@ int hc_qmp_open(struct hc_qmp *q, const char *path, int timeout_ms, char *why)
 	memset(q, 0, sizeof(*q));
 	q->ch.fd = -1;
 	q->timeout_ms = timeout_ms;
-	int fd = hc_unix_connect(path, why);
+	int fd = hc_unix_connect_ms(path, timeout_ms, why);
 	if (fd < 0)
 		return -1;
 	if (hc_chan_init(&q->ch, fd, QMP_MAX_LINE) < 0) {
@@ -41,6 +42,7 @@ int hc_qmp_open(struct hc_qmp *q, const char *path, int timeout_ms, char *why)
 json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, char *why)
 {
 	unsigned long id = ++q->id;
+	long long end = hc_now_ms() + q->timeout_ms;
 	json_object *m = json_object_new_object();
 	json_object_object_add(m, "execute", json_object_new_string(cmd));
 	if (args)
@@ -52,7 +54,8 @@ json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, c
 		return NULL;
 	for (;;) {
 		json_object *r = NULL, *v, *idv;
-		int rr = hc_chan_read(&q->ch, q->timeout_ms, &r, why);
+		long long left = end - hc_now_ms();
+		int rr = hc_chan_read(&q->ch, left > 0 ? (int)left : 0, &r, why);
 		if (rr <= 0) {
 			if (rr == 0)
 				snprintf(why, HC_WHY, "QEMU closed the QMP connection during %s", cmd);
@@ -76,8 +79,9 @@ json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, c
 			json_object_object_get_ex(e, "class", &cls);
 			json_object_object_get_ex(e, "desc", &desc);
 		}
-		snprintf(why, HC_WHY, "QMP %s: %s: %s", cmd, cls ? json_object_get_string(cls) : "?",
-			 desc ? json_object_get_string(desc) : "malformed reply");
+		char a[64], b[160];
+		snprintf(why, HC_WHY, "QMP %s: %s: %s", cmd, hc_clean(a, sizeof(a), cls ? json_object_get_string(cls) : "?"),
+			 hc_clean(b, sizeof(b), desc ? json_object_get_string(desc) : "malformed reply"));
 		json_object_put(r);
 		return NULL;
 	}
