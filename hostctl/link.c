@@ -40,6 +40,8 @@ static json_object *call(struct hc_link *l, json_object *req, const char *op, ch
 	while ((rr = hc_chan_read(&l->ch, left_ms(end), &r, why)) == 1 && !strcmp(op, "hello") &&
 	       hc_msg_u64(r, "seq", &got) == 0 && got != seq && ++stale <= 64)
 		json_object_put(r);
+	if (rr < 0 && stale && hc_deadline_fired() == HC_DL_NONE && !left_ms(end))
+		snprintf(why, HC_WHY, "no reply within %d ms (%d stale replies skipped)", l->timeout_ms, stale);
 	if (rr <= 0) {
 		char w2[HC_WHY];
 		snprintf(w2, sizeof(w2), "agent %s: %s", op, rr == 0 ? "closed the port" : why);

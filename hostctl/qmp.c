@@ -43,6 +43,7 @@ json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, c
 {
 	unsigned long id = ++q->id;
 	long long end = hc_now_ms() + q->timeout_ms;
+	int skipped = 0;
 	json_object *m = json_object_new_object();
 	json_object_object_add(m, "execute", json_object_new_string(cmd));
 	if (args)
@@ -56,6 +57,9 @@ json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, c
 		json_object *r = NULL, *v, *idv;
 		long long left = end - hc_now_ms();
 		int rr = hc_chan_read(&q->ch, left > 0 ? (int)left : 0, &r, why);
+		if (rr < 0 && skipped && hc_deadline_fired() == HC_DL_NONE && hc_now_ms() >= end)
+			snprintf(why, HC_WHY, "QMP %s: no reply within %d ms (%d events or other replies skipped)", cmd,
+				 q->timeout_ms, skipped);
 		if (rr <= 0) {
 			if (rr == 0)
 				snprintf(why, HC_WHY, "QEMU closed the QMP connection during %s", cmd);
@@ -63,10 +67,12 @@ json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, c
 		}
 		if (json_object_object_get_ex(r, "event", NULL)) {
 			json_object_put(r);
+			skipped++;
 			continue;
 		}
 		if (!json_object_object_get_ex(r, "id", &idv) || json_object_get_int64(idv) != (int64_t)id) {
 			json_object_put(r); /* a reply to something else: not ours */
+			skipped++;
 			continue;
 		}
 		if (json_object_object_get_ex(r, "return", &v)) {
