@@ -285,7 +285,7 @@ int hc_state_save(struct hc_state *s, const char *path, char *why)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	size_t n;
 	const char *txt = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = fd < 0 ? -1 : 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc = fd < 0 ? -1 : 0;
 	for (size_t off = 0; rc == 0 && off < n;) {
 		ssize_t w = write(fd, txt + off, n - off);
 		if (w < 0 && errno == EINTR)
