@@ -18,7 +18,6 @@ long long hc_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
-#define now_ms hc_now_ms
 
 static __thread long long dl_op, dl_rate;
 static __thread int dl_fired;
@@ -134,7 +133,7 @@ static int wait_fd(int fd, short ev, long long deadline, int *who)
 {
 	deadline = clamp(deadline, who);
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - hc_now_ms();
 		if (left <= 0)
 			return 0;
 		struct pollfd p = { .fd = fd, .events = ev };
@@ -150,7 +149,7 @@ static int wait_fd(int fd, short ev, long long deadline, int *who)
 
 int hc_chan_read_line(struct hc_chan *c, int timeout_ms, char **line, char *why)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = hc_now_ms() + timeout_ms;
 	if (c->broken) {
 		snprintf(why, HC_WHY, "channel out of sync after an earlier error");
 		return -1;
@@ -246,7 +245,7 @@ int hc_chan_read(struct hc_chan *c, int timeout_ms, json_object **obj, char *why
 
 int hc_chan_write_raw(struct hc_chan *c, const char *p, size_t n, int timeout_ms, char *why)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = hc_now_ms() + timeout_ms;
 	while (n) {
 		ssize_t w = write(c->fd, p, n);
 		if (w > 0) {
@@ -293,7 +292,7 @@ int hc_unix_connect_ms(const char *path, int timeout_ms, char *why)
 	}
 	strcpy(sa.sun_path, path);
 	int who;
-	long long deadline = clamp(now_ms() + timeout_ms, &who);
+	long long deadline = clamp(hc_now_ms() + timeout_ms, &who);
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0) {
@@ -305,7 +304,7 @@ int hc_unix_connect_ms(const char *path, int timeout_ms, char *why)
 		int e = errno;
 		close(fd);
 		/* EAGAIN: the listener's backlog is full (QEMU serves one client) */
-		if (e != EAGAIN || now_ms() >= deadline) {
+		if (e != EAGAIN || hc_now_ms() >= deadline) {
 			char own[HC_WHY];
 			snprintf(own, sizeof(own), "cannot connect to %s: %s", path,
 				 e == EAGAIN ? "busy (listen backlog full) until the deadline" : strerror(e));
