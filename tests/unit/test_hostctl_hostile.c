@@ -72,10 +72,19 @@ static const char *qmp_answer(struct vm *v, json_object *m, char *b, size_t n)
 	const char *cmd = json_object_get_string(c);
 	if (!strcmp(cmd, "query-status"))
 		return "{\"status\":\"running\",\"running\":true}";
-	if (!strcmp(cmd, "qom-list") || !strcmp(cmd, "query-memory-devices") || !strcmp(cmd, "query-chardev"))
+	if (!strcmp(cmd, "query-memory-devices"))
 		return "[]";
+	/* the agent port: virtserialport -> chardev ch0 -> the agent's socket */
+	if (!strcmp(cmd, "qom-list"))
+		return "[{\"name\":\"device[1]\",\"type\":\"child<virtserialport>\"}]";
+	if (!strcmp(cmd, "query-chardev")) {
+		snprintf(b, n, "[{\"label\":\"ch0\",\"filename\":\"disconnected:unix:%s,server=on\"}]", v->agent);
+		return b;
+	}
 	if (!strcmp(cmd, "query-memdev"))
 		return "[{\"id\":\"mslow\",\"size\":536870912,\"share\":true},{\"id\":\"mfast\",\"size\":536870912,\"share\":true}]";
+	if (!strcmp(cmd, "qom-get") && strcmp(arg(m, "property"), "mem-path"))
+		return !strcmp(arg(m, "property"), "name") ? "\"" HC_PORT_NAME "\"" : "\"ch0\"";
 	if (!strcmp(cmd, "qom-get")) {
 		snprintf(b, n, "\"%s\"", !strcmp(arg(m, "path"), "/objects/mfast") ? v->fast : v->slow);
 		return b;
@@ -391,6 +400,8 @@ int main(void)
 	for (int i = 0; i < 1200 && A.rounds < 2; i++) /* guard */
 		usleep(50000);
 	b_unaffected("while A stalls");
+	rc = run(NULL, "rebalance --dry-run --fast-capacity 100G%s%s", "", "");
+	ok(rc == 0, "while A stalls: rebalance --dry-run runs (exit %d)", rc);
 	ok(waitpid(ap, NULL, WNOHANG) == 0 && A.busy, "... and A's grant was still running meanwhile (round %d)", A.rounds);
 	rc = run(NULL, "--deadline 1000 status A --agent %s%s", A.agent, "");
 	ok(rc == 1 && strstr(out, "busy"), "a second command on the stalled VM A waits only its deadline (exit %d)", rc);
@@ -454,6 +465,18 @@ int main(void)
 	rc = run(NULL, "--timeout 1000 status %s --agent %s", full, A.agent);
 	ok(rc == 1 && strstr(out, "busy (listen backlog full)"), "QMP backlog full: connect gave up (exit %d)", rc);
 	close(lfd);
+
+	/* A rebalance that shrinks both VMs, A's agent slow: A costs its own
+	 * deadline, then B is balanced too. */
+	A.mode = SLOW;
+	A.rounds = 0;
+	rc = run(NULL, "--timeout 1000 --min-rate 64M rebalance --fast-capacity 400M%s%s", "", "");
+	ok(rc == 1 && strstr(out, "A: fast: agent too slow") && strstr(out, "B: fast quota") && A.rounds < 1000 && clean(out),
+	   "rebalance: slow A stopped by the rate after %d rounds (exit %d)", A.rounds, rc);
+	ok(strstr(out, "B: fast (node 0): balloon +") != NULL, "rebalance: B's balloon applied after A's was stopped");
+	A.mode = HONEST;
+	rc = run(NULL, "rebalance --fast-capacity 0%s%s", "", "");
+	ok(rc == 0, "rebalance: capacity lifted, both VMs back to their grants (exit %d)", rc);
 
 	/* Corrupt state files: refused by field, never a crash. */
 	corrupt("class null", "{\"vms\":[{\"name\":\"B\",\"qmp\":\"/x\",\"class\":null}]}", "vms[0].class is not a string");
