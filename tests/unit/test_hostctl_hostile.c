@@ -366,7 +366,17 @@ int main(void)
 	ok(rc == 0, "VM A registered (exit %d)", rc);
 	rc = run(NULL, "grant %s --name B --fast 512M --slow 512M --agent %s", B.qmp, B.agent);
 	ok(rc == 0, "VM B registered (exit %d)", rc);
+	/* A second link keeps the old inode alive: a rewrite in place would show in it. */
+	struct stat s0, s1, stmp;
+	char tmp[160], keep[160];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state);
+	snprintf(keep, sizeof(keep), "%s.keep", state);
+	if (link(state, keep) < 0 || stat(keep, &s0) < 0)
+		tap_bail("cannot link the state file");
 	b_unaffected("honest agents");
+	ok(stat(state, &s1) == 0 && s1.st_ino != s0.st_ino && stat(keep, &stmp) == 0 && stmp.st_size == s0.st_size &&
+	   stmp.st_mtime == s0.st_mtime && stat(tmp, &stmp) < 0, "state file replaced by rename, the old one untouched, no temporary left");
+	unlink(keep);
 
 	/* Slow, valid one-page rounds: 65536 rounds of 150 ms would take 2.7 h. */
 	A.mode = SLOW;
