@@ -16,12 +16,20 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static int left_ms(long long end)
+{
+	long long l = end - hc_now_ms();
+	return l > 0 ? (int)l : 0;
+}
+
 /* Send req (consumed), read the reply to it. Only hello may skip lines:
  * replies the agent wrote for an earlier, vanished host connection can sit
  * in the port; the random first seq tells them apart. */
 static json_object *call(struct hc_link *l, json_object *req, const char *op, char *why)
 {
 	unsigned seq = l->seq;
+	/* One deadline for the whole call: stale lines do not extend it. */
+	long long end = hc_now_ms() + l->timeout_ms;
 	int w = hc_chan_write(&l->ch, req, l->timeout_ms, why);
 	json_object_put(req);
 	if (w < 0)
@@ -29,9 +37,11 @@ static json_object *call(struct hc_link *l, json_object *req, const char *op, ch
 	json_object *r = NULL;
 	int rr, stale = 0;
 	uint64_t got;
-	while ((rr = hc_chan_read(&l->ch, l->timeout_ms, &r, why)) == 1 && !strcmp(op, "hello") &&
+	while ((rr = hc_chan_read(&l->ch, left_ms(end), &r, why)) == 1 && !strcmp(op, "hello") &&
 	       hc_msg_u64(r, "seq", &got) == 0 && got != seq && ++stale <= 64)
 		json_object_put(r);
+	if (rr < 0 && stale && hc_deadline_fired() == HC_DL_NONE && !left_ms(end))
+		snprintf(why, HC_WHY, "no reply within %d ms (%d stale replies skipped)", l->timeout_ms, stale);
 	if (rr <= 0) {
 		char w2[HC_WHY];
 		snprintf(w2, sizeof(w2), "agent %s: %s", op, rr == 0 ? "closed the port" : why);
@@ -95,8 +105,8 @@ int hc_link_open_fd(struct hc_link *l, int fd, int timeout_ms, char *why)
 	hc_msg_u64(r, "pid", &pid);
 	hc_msg_u64(r, "start", &l->start);
 	l->pid = (long)pid;
-	snprintf(l->sysctl, sizeof(l->sysctl), "%s",
-		 json_object_object_get_ex(r, "sysctl", &x) ? json_object_get_string(x) : "unknown");
+	hc_clean(l->sysctl, sizeof(l->sysctl), json_object_object_get_ex(r, "sysctl", &x) &&
+		 json_object_is_type(x, json_type_string) ? json_object_get_string(x) : "unknown");
 	int rc = read_nodes(l, r, why);
 	json_object_put(r);
 	return rc;
@@ -105,7 +115,7 @@ int hc_link_open_fd(struct hc_link *l, int fd, int timeout_ms, char *why)
 int hc_link_open(struct hc_link *l, const char *path, int timeout_ms, char *why)
 {
 	char w[HC_WHY];
-	int fd = hc_unix_connect(path, w);
+	int fd = hc_unix_connect_ms(path, timeout_ms, w);
 	if (fd < 0) {
 		memset(l, 0, sizeof(*l));
 		l->ch.fd = -1;
@@ -143,14 +153,21 @@ int hc_link_inflate(struct hc_link *l, struct hc_tier *t, uint64_t bytes, uint64
 		chunk = (uint64_t)HC_PROTO_MAX_RANGES * HC_PAGE;
 	bytes -= bytes % HC_PAGE;
 	json_object *r = NULL, *x;
+	long long t_start = hc_now_ms();
 	while (st->bytes < bytes) {
 		uint64_t ask = bytes - st->bytes < chunk ? bytes - st->bytes : chunk;
+		/* Minimum rate: after one reply time of grace, this round must end
+		 * by the time the bytes so far plus its ask would take at min_rate. */
+		if (l->min_rate)
+			hc_deadline_rate(t_start + l->timeout_ms + (long long)((st->bytes + ask) * 1000 / l->min_rate));
 		json_object *m = req(l, "inflate");
 		json_object_object_add(m, "node", json_object_new_int(t->node));
 		json_object_object_add(m, "bytes", json_object_new_int64(ask));
 		r = call(l, m, "inflate", why);
-		if (!r)
+		if (!r) {
+			hc_deadline_rate(0);
 			return -1;
+		}
 		size_t n = 0, ne = 0;
 		int node;
 		if (hc_msg_int(r, "node", &node) < 0 || node != t->node) {
@@ -160,9 +177,12 @@ int hc_link_inflate(struct hc_link *l, struct hc_tier *t, uint64_t bytes, uint64
 		if (hc_msg_ranges(r, l->ranges, HC_PROTO_MAX_RANGES, &n, why) < 0)
 			goto refuse;
 		if (n == 0) {
-			snprintf(why, HC_WHY, "agent inflated no more on node %d: %.180s", t->node,
-				 json_object_object_get_ex(r, "why", &x) ? json_object_get_string(x) : "no reason given");
+			char s[181];
+			snprintf(why, HC_WHY, "agent inflated no more on node %d: %s", t->node,
+				 hc_clean(s, sizeof(s), json_object_object_get_ex(r, "why", &x) && json_object_is_type(x, json_type_string) ?
+					  json_object_get_string(x) : "no reason given"));
 			json_object_put(r);
+			hc_deadline_rate(0);
 			return 1;
 		}
 		char w[HC_WHY];
@@ -174,6 +194,7 @@ int hc_link_inflate(struct hc_link *l, struct hc_tier *t, uint64_t bytes, uint64
 		double t0 = now_s();
 		if (hc_tier_punch(t, l->ext, ne, why) < 0) {
 			commit(l, t->node, 0);
+			hc_deadline_rate(0);
 			return -1;
 		}
 		st->punch_s += now_s() - t0;
@@ -184,8 +205,10 @@ int hc_link_inflate(struct hc_link *l, struct hc_tier *t, uint64_t bytes, uint64
 		st->extents += ne;
 		st->rounds++;
 	}
+	hc_deadline_rate(0);
 	return 0;
 refuse:
+	hc_deadline_rate(0);
 	json_object_put(r);
 	commit(l, t->node, 0);
 	return -1;

@@ -12,6 +12,7 @@ struct hc_link {
 	struct hc_chan ch;
 	unsigned seq;
 	int timeout_ms;
+	uint64_t min_rate;        /* inflate bytes/s after timeout_ms of grace (0: none) */
 	long pid;                 /* agent identity: pid and start time */
 	uint64_t start;
 	char sysctl[128];         /* "ok" or what the agent could not set */

@@ -53,11 +53,13 @@ int hc_msg_check(json_object *m, unsigned seq, const char *op, char *why)
 	if (!strcmp(got, "error")) {
 		json_object *w = NULL;
 		json_object_object_get_ex(m, "why", &w);
-		snprintf(why, HC_WHY, "agent: %.200s", w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "error");
+		char s[201];
+		snprintf(why, HC_WHY, "agent: %s", hc_clean(s, sizeof(s), w && json_object_is_type(w, json_type_string) ? json_object_get_string(w) : "error"));
 		return -1;
 	}
 	if (strcmp(got, op)) {
-		snprintf(why, HC_WHY, "reply op \"%.40s\" to a %s request", got, op);
+		char s[41];
+		snprintf(why, HC_WHY, "reply op \"%s\" to a %s request", hc_clean(s, sizeof(s), got), op);
 		return -1;
 	}
 	return 0;

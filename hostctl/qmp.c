@@ -1,5 +1,6 @@
 /* qmp.c - QMP over a unix socket. Events are skipped; replies are matched by
- * id; every wait has a deadline, so a wedged QEMU cannot hang hostctl. */
+ * id; each command has one deadline that skipped lines do not extend, and
+ * connect has one too, so a wedged QEMU cannot hang hostctl. */
 #include "qmp.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@ int hc_qmp_open(struct hc_qmp *q, const char *path, int timeout_ms, char *why)
 	memset(q, 0, sizeof(*q));
 	q->ch.fd = -1;
 	q->timeout_ms = timeout_ms;
-	int fd = hc_unix_connect(path, why);
+	int fd = hc_unix_connect_ms(path, timeout_ms, why);
 	if (fd < 0)
 		return -1;
 	if (hc_chan_init(&q->ch, fd, QMP_MAX_LINE) < 0) {
@@ -41,6 +42,8 @@ int hc_qmp_open(struct hc_qmp *q, const char *path, int timeout_ms, char *why)
 json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, char *why)
 {
 	unsigned long id = ++q->id;
+	long long end = hc_now_ms() + q->timeout_ms;
+	int skipped = 0;
 	json_object *m = json_object_new_object();
 	json_object_object_add(m, "execute", json_object_new_string(cmd));
 	if (args)
@@ -52,7 +55,11 @@ json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, c
 		return NULL;
 	for (;;) {
 		json_object *r = NULL, *v, *idv;
-		int rr = hc_chan_read(&q->ch, q->timeout_ms, &r, why);
+		long long left = end - hc_now_ms();
+		int rr = hc_chan_read(&q->ch, left > 0 ? (int)left : 0, &r, why);
+		if (rr < 0 && skipped && hc_deadline_fired() == HC_DL_NONE && hc_now_ms() >= end)
+			snprintf(why, HC_WHY, "QMP %s: no reply within %d ms (%d events or other replies skipped)", cmd,
+				 q->timeout_ms, skipped);
 		if (rr <= 0) {
 			if (rr == 0)
 				snprintf(why, HC_WHY, "QEMU closed the QMP connection during %s", cmd);
@@ -60,10 +67,12 @@ json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, c
 		}
 		if (json_object_object_get_ex(r, "event", NULL)) {
 			json_object_put(r);
+			skipped++;
 			continue;
 		}
 		if (!json_object_object_get_ex(r, "id", &idv) || json_object_get_int64(idv) != (int64_t)id) {
 			json_object_put(r); /* a reply to something else: not ours */
+			skipped++;
 			continue;
 		}
 		if (json_object_object_get_ex(r, "return", &v)) {
@@ -76,8 +85,9 @@ json_object *hc_qmp_exec(struct hc_qmp *q, const char *cmd, json_object *args, c
 			json_object_object_get_ex(e, "class", &cls);
 			json_object_object_get_ex(e, "desc", &desc);
 		}
-		snprintf(why, HC_WHY, "QMP %s: %s: %s", cmd, cls ? json_object_get_string(cls) : "?",
-			 desc ? json_object_get_string(desc) : "malformed reply");
+		char a[64], b[160];
+		snprintf(why, HC_WHY, "QMP %s: %s: %s", cmd, hc_clean(a, sizeof(a), cls ? json_object_get_string(cls) : "?"),
+			 hc_clean(b, sizeof(b), desc ? json_object_get_string(desc) : "malformed reply"));
 		json_object_put(r);
 		return NULL;
 	}

@@ -15,16 +15,12 @@ const char *const hc_class_name[HC_NCLASSES] = { "guaranteed", "burstable", "bes
 
 int hc_class_parse(const char *s)
 {
+	if (!s)
+		return -1;
 	for (int i = 0; i < HC_NCLASSES; i++)
 		if (!strcmp(s, hc_class_name[i]))
 			return i;
 	return -1;
-}
-
-static uint64_t u64(json_object *o, const char *k)
-{
-	json_object *x;
-	return json_object_object_get_ex(o, k, &x) ? (uint64_t)json_object_get_int64(x) : 0;
 }
 
 static void put(json_object *o, const char *k, uint64_t v)
@@ -54,6 +50,155 @@ struct hc_vmstate *hc_state_add(struct hc_state *s, const char *name, const char
 	return v;
 }
 
+/* What a bad file is refused with: the field's name and what is wrong. */
+struct vctx { const char *path; char *why; };
+
+static int bad(struct vctx *c, const char *field, const char *what)
+{
+	snprintf(c->why, HC_WHY, "state file %s: %s %s; fix or remove it", c->path, field, what);
+	return -1;
+}
+
+/* Optional byte count: a non-negative integer up to max. */
+static int get_u64(struct vctx *c, json_object *o, const char *pre, const char *k, uint64_t max, uint64_t *v)
+{
+	json_object *x;
+	char f[128];
+	*v = 0;
+	if (!json_object_object_get_ex(o, k, &x))
+		return 0;
+	snprintf(f, sizeof(f), "%s%s", pre, k);
+	if (!json_object_is_type(x, json_type_int))
+		return bad(c, f, "is not an integer");
+	int64_t i = json_object_get_int64(x);
+	if (i < 0 || (uint64_t)i > max)
+		return bad(c, f, "is out of range");
+	*v = (uint64_t)i;
+	return 0;
+}
+
+/* Required (or optional, if def) string of at most max - 1 printable bytes. */
+static int get_str(struct vctx *c, json_object *o, const char *pre, const char *k, const char *def, char *dst, size_t max)
+{
+	json_object *x;
+	char f[128];
+	snprintf(f, sizeof(f), "%s%s", pre, k);
+	if (!json_object_object_get_ex(o, k, &x)) {
+		if (!def)
+			return bad(c, f, "is missing");
+		snprintf(dst, max, "%s", def);
+		return 0;
+	}
+	if (!json_object_is_type(x, json_type_string))
+		return bad(c, f, "is not a string");
+	const char *s = json_object_get_string(x);
+	size_t len = (size_t)json_object_get_string_len(x);
+	if (len >= max || strlen(s) != len)
+		return bad(c, f, "is too long");
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return bad(c, f, "has a control character");
+	snprintf(dst, max, "%s", s);
+	return 0;
+}
+
+static int load_vm(struct vctx *c, struct hc_state *s, json_object *e, size_t i)
+{
+	char pre[64], name[64], qmp[PATH_MAX], cls[32], f[96];
+	snprintf(pre, sizeof(pre), "vms[%zu]", i);
+	if (!json_object_is_type(e, json_type_object))
+		return bad(c, pre, "is not an object");
+	strcat(pre, ".");
+	uint64_t pid, start;
+	if (get_str(c, e, pre, "name", NULL, name, sizeof(name)) < 0 || get_str(c, e, pre, "qmp", NULL, qmp, sizeof(qmp)) < 0 ||
+	    get_str(c, e, pre, "class", "burstable", cls, sizeof(cls)) < 0 ||
+	    get_u64(c, e, pre, "agent_pid", INT32_MAX, &pid) < 0 || get_u64(c, e, pre, "agent_start", INT64_MAX, &start) < 0)
+		return -1;
+	if (!name[0] || hc_state_find(s, name))
+		return bad(c, strcat(pre, "name"), name[0] ? "is a duplicate" : "is empty");
+	int k = hc_class_parse(cls);
+	if (k < 0)
+		return bad(c, strcat(pre, "class"), "is not guaranteed, burstable or besteffort");
+	struct hc_vmstate *v = hc_state_add(s, name, qmp);
+	if (!v)
+		return bad(c, pre, "does not fit in memory");
+	v->cls = k;
+	v->agent_pid = (long)pid;
+	v->agent_start = start;
+	if (get_str(c, e, pre, "agent_slow", "", v->slow, sizeof(v->slow)) < 0)
+		return -1;
+	for (int t = 0; t < HC_NTIERS; t++) {
+		json_object *tt;
+		if (!json_object_object_get_ex(e, hc_tier_name[t], &tt))
+			continue;
+		snprintf(f, sizeof(f), "%s%s", pre, hc_tier_name[t]);
+		if (!json_object_is_type(tt, json_type_object))
+			return bad(c, f, "is not an object");
+		strcat(f, ".");
+		struct hc_tierq *q = &v->t[t];
+		q->set = 1;
+		if (get_u64(c, tt, f, "want", HC_STATE_MAX_BYTES, &q->want) < 0 ||
+		    get_u64(c, tt, f, "quota", HC_STATE_MAX_BYTES, &q->quota) < 0 ||
+		    get_u64(c, tt, f, "min", HC_STATE_MAX_BYTES, &q->min) < 0 ||
+		    get_u64(c, tt, f, "max", HC_STATE_MAX_BYTES, &q->max) < 0 ||
+		    get_u64(c, tt, f, "balloon", HC_STATE_MAX_BYTES, &q->balloon) < 0 ||
+		    get_u64(c, tt, f, "size", HC_STATE_MAX_BYTES, &q->size) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int hc_state_parse(struct hc_state *s, const char *text, size_t n, const char *path, char *why)
+{
+	struct vctx c = { path, why };
+	json_object *root = NULL, *vms, *x;
+	uint64_t ver;
+	struct json_tokener *tok = json_tokener_new_ex(8);
+	if (tok && strlen(text) == n && hc_json_cost(text, n) <= 16 * (size_t)HC_STATE_MAX_FILE)
+		root = json_tokener_parse_ex(tok, text, (int)n);
+	if (tok && root && (json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) < n)) {
+		/* trailing bytes: only whitespace may follow the object */
+		size_t e = json_tokener_get_parse_end(tok);
+		while (e < n && strchr(" \t\r\n", text[e]))
+			e++;
+		if (json_tokener_get_error(tok) != json_tokener_success || e < n) {
+			json_object_put(root);
+			root = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	int rc = -1;
+	if (!root || !json_object_is_type(root, json_type_object)) {
+		snprintf(why, HC_WHY, "state file %s is not valid JSON; fix or remove it", path);
+		goto out;
+	}
+	if (get_u64(&c, root, "", "version", 1, &ver) < 0)
+		goto out;
+	if (json_object_object_get_ex(root, "capacity", &x)) {
+		if (!json_object_is_type(x, json_type_object)) {
+			bad(&c, "capacity", "is not an object");
+			goto out;
+		}
+		if (get_u64(&c, x, "capacity.", "fast", HC_STATE_MAX_BYTES, &s->capacity[HC_FAST]) < 0 ||
+		    get_u64(&c, x, "capacity.", "slow", HC_STATE_MAX_BYTES, &s->capacity[HC_SLOW]) < 0 ||
+		    get_u64(&c, x, "capacity.", "total", HC_STATE_MAX_BYTES, &s->total) < 0)
+			goto out;
+	}
+	if (json_object_object_get_ex(root, "vms", &vms)) {
+		if (!json_object_is_type(vms, json_type_array)) {
+			bad(&c, "vms", "is not an array");
+			goto out;
+		}
+		for (size_t i = 0; i < json_object_array_length(vms); i++)
+			if (load_vm(&c, s, json_object_array_get_idx(vms, i), i) < 0)
+				goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(root);
+	return rc;
+}
+
 int hc_state_load(struct hc_state *s, const char *path, char *why)
 {
 	memset(s, 0, sizeof(*s));
@@ -73,49 +218,33 @@ int hc_state_load(struct hc_state *s, const char *path, char *why)
 		snprintf(why, HC_WHY, "state lock %s: %s", lock, strerror(errno));
 		return -1;
 	}
-	if (access(path, F_OK) < 0 && errno == ENOENT)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
 		return 0;
-	json_object *root = json_object_from_file(path), *vms, *x;
-	if (!root || !json_object_is_type(root, json_type_object)) {
-		snprintf(why, HC_WHY, "state file %s is not valid JSON; fix or remove it", path);
-		json_object_put(root);
+	if (fd < 0) {
+		snprintf(why, HC_WHY, "state file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (json_object_object_get_ex(root, "capacity", &x)) {
-		s->capacity[HC_FAST] = u64(x, "fast");
-		s->capacity[HC_SLOW] = u64(x, "slow");
-		s->total = u64(x, "total");
+	/* Never read past the cap, whatever the file claims to be. */
+	char *buf = malloc(HC_STATE_MAX_FILE + 1);
+	size_t n = 0;
+	ssize_t r = 1;
+	while (buf && n <= HC_STATE_MAX_FILE && (r = read(fd, buf + n, HC_STATE_MAX_FILE + 1 - n)) > 0)
+		n += r;
+	close(fd);
+	int rc = -1;
+	if (!buf)
+		snprintf(why, HC_WHY, "out of memory");
+	else if (r < 0)
+		snprintf(why, HC_WHY, "state file %s: %s", path, strerror(errno));
+	else if (n > HC_STATE_MAX_FILE)
+		snprintf(why, HC_WHY, "state file %s is larger than %d bytes; fix or remove it", path, HC_STATE_MAX_FILE);
+	else {
+		buf[n] = 0;
+		rc = hc_state_parse(s, buf, n, path, why);
 	}
-	if (json_object_object_get_ex(root, "vms", &vms) && json_object_is_type(vms, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(vms); i++) {
-			json_object *e = json_object_array_get_idx(vms, i), *nm, *q, *cl, *tt;
-			if (!json_object_object_get_ex(e, "name", &nm) || !json_object_object_get_ex(e, "qmp", &q))
-				continue;
-			struct hc_vmstate *v = hc_state_add(s, json_object_get_string(nm), json_object_get_string(q));
-			if (!v) {
-				json_object_put(root);
-				snprintf(why, HC_WHY, "out of memory");
-				return -1;
-			}
-			if (json_object_object_get_ex(e, "class", &cl) && hc_class_parse(json_object_get_string(cl)) >= 0)
-				v->cls = hc_class_parse(json_object_get_string(cl));
-			v->agent_pid = (long)u64(e, "agent_pid");
-			v->agent_start = u64(e, "agent_start");
-			for (int t = 0; t < HC_NTIERS; t++) {
-				if (!json_object_object_get_ex(e, hc_tier_name[t], &tt))
-					continue;
-				struct hc_tierq *q2 = &v->t[t];
-				q2->set = 1;
-				q2->want = u64(tt, "want");
-				q2->quota = u64(tt, "quota");
-				q2->min = u64(tt, "min");
-				q2->max = u64(tt, "max");
-				q2->balloon = u64(tt, "balloon");
-				q2->size = u64(tt, "size");
-			}
-		}
-	json_object_put(root);
-	return 0;
+	free(buf);
+	return rc;
 }
 
 int hc_state_save(struct hc_state *s, const char *path, char *why)
@@ -134,6 +263,8 @@ int hc_state_save(struct hc_state *s, const char *path, char *why)
 		json_object_object_add(e, "class", json_object_new_string(hc_class_name[v->cls]));
 		put(e, "agent_pid", (uint64_t)v->agent_pid);
 		put(e, "agent_start", v->agent_start);
+		if (v->slow[0])
+			json_object_object_add(e, "agent_slow", json_object_new_string(v->slow));
 		for (int t = 0; t < HC_NTIERS; t++) {
 			if (!v->t[t].set)
 				continue;
@@ -149,16 +280,77 @@ int hc_state_save(struct hc_state *s, const char *path, char *why)
 		json_object_array_add(vms, e);
 	}
 	json_object_object_add(root, "vms", vms);
+	/* Atomic: a temporary file, fsync, rename; a crash leaves old or new. */
 	char tmp[PATH_MAX + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int rc = json_object_to_file_ext(tmp, root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t n;
+	const char *txt = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), rc = fd < 0 ? -1 : 0;
+	for (size_t off = 0; rc == 0 && off < n;) {
+		ssize_t w = write(fd, txt + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = -1;
+		else
+			off += w;
+	}
+	if (rc == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
+		rc = -1;
+	if (fd >= 0 && close(fd) < 0)
+		rc = -1;
 	json_object_put(root);
 	if (rc < 0 || rename(tmp, path) < 0) {
 		snprintf(why, HC_WHY, "cannot write state file %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
+	/* The rename is durable once the directory is synced. */
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *sl = strrchr(dir, '/');
+	if (!sl)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		sl[sl == dir] = 0;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
 	return 0;
+}
+
+void hc_state_unlock(struct hc_state *s)
+{
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	s->lock_fd = -1;
+}
+
+/* One byte of the lock file per VM name (a hash: a collision only
+ * serialises two VMs). OFD locks are independent of the flock above. */
+int hc_vm_lock(const char *state_path, const char *name, int timeout_ms)
+{
+	char lock[PATH_MAX + 8];
+	snprintf(lock, sizeof(lock), "%s.lock", state_path);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	uint32_t h = 2166136261u;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 1 + (h & 0x3fffffff), .l_len = 1 };
+	/* Polled, not F_OFD_SETLKW: the wait has a deadline like all others. */
+	for (int waited = 0;; waited += 20) {
+		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+			return fd;
+		if ((errno != EAGAIN && errno != EACCES && errno != EINTR) || waited >= timeout_ms) {
+			close(fd);
+			return -1;
+		}
+		usleep(20000);
+	}
 }
 
 void hc_state_free(struct hc_state *s)

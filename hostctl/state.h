@@ -26,6 +26,7 @@ struct hc_vmstate {
 	struct hc_tierq t[HC_NTIERS];
 	long agent_pid;    /* identity of the agent that holds the balloon */
 	uint64_t agent_start;
+	char slow[128];    /* why the last operation missed a deadline ("": none) */
 };
 
 struct hc_state {
@@ -36,8 +37,21 @@ struct hc_state {
 	int lock_fd;
 };
 
-/* Load (a missing file is an empty state) and hold an exclusive lock. */
+enum { HC_STATE_MAX_FILE = 4 << 20 };   /* never read more of the file */
+#define HC_STATE_MAX_BYTES (1ULL << 50) /* any size or quota (1 PiB) */
+
+/* Load (a missing file is an empty state) and hold an exclusive lock. A
+ * field of the wrong type or out of range refuses the file, naming it. */
 int hc_state_load(struct hc_state *s, const char *path, char *why);
+/* The validation alone, on text of n bytes (path only names it in why). */
+int hc_state_parse(struct hc_state *s, const char *text, size_t n, const char *path, char *why);
+/* Give up the state lock, keeping what was loaded. */
+void hc_state_unlock(struct hc_state *s);
+/* Lock one VM (by its QMP path) against other hostctl commands on it: the
+ * state lock is not held across guest I/O, so never wait for this one while
+ * holding it. Returns an fd to close to unlock, -1 if still busy after
+ * timeout_ms or on error. */
+int hc_vm_lock(const char *state_path, const char *qmp, int timeout_ms);
 int hc_state_save(struct hc_state *s, const char *path, char *why);
 void hc_state_free(struct hc_state *s);
 /* By name, or by QMP path. */

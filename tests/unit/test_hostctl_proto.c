@@ -201,6 +201,16 @@ static char *s_giant(unsigned seq, int round)
 	s[HC_PROTO_MAX_LINE + 1] = 0;
 	return s;
 }
+/* Just under the line bound of {} objects: json-c would build 270 MiB. */
+static char *s_objects(unsigned seq, int round)
+{
+	char *s = malloc(HC_PROTO_MAX_LINE);
+	size_t n = snprintf(s, 64, "{\"v\":1,\"seq\":%u,\"op\":\"inflate\",\"x\":[{}", seq);
+	while (n + 8 < HC_PROTO_MAX_LINE)
+		memcpy(s + n, ",{}", 3), n += 3;
+	strcpy(s + n, "]}\n");
+	return s;
+}
 static char *s_many(unsigned seq, int round)
 {
 	/* HC_PROTO_MAX_RANGES + 1 one-page ranges, each inside the tier */
@@ -251,6 +261,7 @@ int main(void)
 		{ "not an object", s_not_object, "not a JSON object" },
 		{ "nesting beyond the depth bound", s_deep, "malformed JSON" },
 		{ "too many ranges", s_many, "ranges in one reply" },
+		{ "1 MiB of {} objects", s_objects, "reply refused: parsing it would take" },
 		{ "giant line", s_giant, "line longer than" },
 		{ "agent error reply", s_error, "mlock: nope" },
 	};
@@ -260,6 +271,17 @@ int main(void)
 		ok(blocks(fd) == full && pages_zeroed(fd) == 0 && blocks(other) == full,
 		   "%s: nothing punched in either tier", cases[i].name);
 	}
+
+	/* The tree bound leaves room for the largest honest reply. */
+	char *big = malloc(HC_PROTO_MAX_LINE);
+	size_t bn = sprintf(big, "{\"v\":1,\"seq\":1,\"op\":\"inflate\",\"node\":0,\"ranges\":[");
+	for (int i = 0; i < HC_PROTO_MAX_RANGES; i++)
+		bn += sprintf(big + bn, "%s[%llu,4096]", i ? "," : "", 0x100000000000ULL + i * 8192ULL);
+	bn += sprintf(big + bn, "]}");
+	size_t cost = hc_json_cost(big, bn);
+	ok(bn < HC_PROTO_MAX_LINE && cost <= 8 * (size_t)HC_PROTO_MAX_LINE,
+	   "%d ranges (%zu bytes) fit the tree bound: %zu KiB estimated", HC_PROTO_MAX_RANGES, bn, cost >> 10);
+	free(big);
 
 	/* No reply: the deadline holds. */
 	struct run r = run_case(&fast, s_silent, 1 * MiB, 300, 0);

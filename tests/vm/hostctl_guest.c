@@ -13,7 +13,10 @@
  * Hostile modes answer hello like an agent and lie on inflate:
  *   other-tier (a real page of the other node), outside (the APIC page),
  *   overlap, too-much, giant (2 MiB, no newline), malformed, silent,
- *   wrong-seq (real pages of the right node, seq + 1). */
+ *   wrong-seq (real pages of the right node, seq + 1), slow (one real page
+ *   per round, 150 ms each), escape (ESC in sysctl and in an error's why).
+ * and some lie on hello: stale (300 stale replies 300 ms apart first),
+ *   big (a 1 MiB reply of {} objects). */
 #include "balloon.h"
 #include "proto.h"
 #include <dirent.h>
@@ -117,7 +120,25 @@ static void hostile(const char *mode, const char *dev)
 		hc_msg_int(m, "node", &node);
 		const char *op = json_object_object_get_ex(m, "op", &o) ? json_object_get_string(o) : "";
 		json_object *rep = hc_msg_new((unsigned)seq, op);
-		if (!strcmp(op, "hello")) {
+		if (!strcmp(op, "hello") && !strcmp(mode, "big")) {
+			size_t n = HC_PROTO_MAX_LINE - 200, k;
+			char *s = malloc(n + 200);
+			k = sprintf(s, "{\"v\":1,\"seq\":%u,\"op\":\"hello\",\"x\":[{}", (unsigned)seq);
+			while (k + 3 < n)
+				memcpy(s + k, ",{}", 3), k += 3;
+			k += sprintf(s + k, "]}\n");
+			hc_chan_write_raw(&ch, s, k, 5000, why);
+			free(s);
+			json_object_put(rep);
+			rep = NULL;
+		} else if (!strcmp(op, "hello")) {
+			for (int i = 0; !strcmp(mode, "stale") && i < 300; i++) {
+				char b[96];
+				int n = snprintf(b, sizeof(b), "{\"v\":1,\"seq\":%u,\"op\":\"status\",\"nodes\":[]}\n", (unsigned)seq - 1000);
+				if (hc_chan_write_raw(&ch, b, n, 5000, why) < 0)
+					break;
+				usleep(300000);
+			}
 			json_object *arr = json_object_new_array();
 			for (int n = 0; n < 2; n++) {
 				uint64_t t = 0, f = 0;
@@ -131,7 +152,7 @@ static void hostile(const char *mode, const char *dev)
 			}
 			json_object_object_add(rep, "pid", json_object_new_int64(getpid()));
 			json_object_object_add(rep, "start", json_object_new_int64(1));
-			json_object_object_add(rep, "sysctl", json_object_new_string("ok"));
+			json_object_object_add(rep, "sysctl", json_object_new_string(strcmp(mode, "escape") ? "ok" : "\033[2J\033[Hok\r"));
 			json_object_object_add(rep, "nodes", arr);
 		} else if (!strcmp(op, "inflate")) {
 			uint64_t g[2];
@@ -148,6 +169,14 @@ static void hostile(const char *mode, const char *dev)
 				nr = 2;
 			} else if (!strcmp(mode, "too-much")) {
 				rg[0] = (struct hc_range){ pages_on(node, 1, g), bytes + HC_PAGE };
+			} else if (!strcmp(mode, "slow")) {
+				usleep(150000);
+				rg[0] = (struct hc_range){ pages_on(node, 1, g), HC_PAGE };
+			} else if (!strcmp(mode, "escape")) {
+				json_object_put(rep);
+				rep = hc_msg_new((unsigned)seq, "error");
+				json_object_object_add(rep, "why", json_object_new_string("\033[2J\033[1A\nvm: fast (node 0): balloon +32.00 MiB in 1 rounds"));
+				nr = 2; /* sent as it is */
 			} else if (!strcmp(mode, "wrong-seq")) {
 				rg[0] = (struct hc_range){ pages_on(node, 1, g), HC_PAGE };
 				json_object_object_add(rep, "seq", json_object_new_int64(seq + 1));
@@ -168,7 +197,7 @@ static void hostile(const char *mode, const char *dev)
 			if (!nr) {
 				json_object_put(rep);
 				rep = NULL;
-			} else {
+			} else if (strcmp(mode, "escape")) {
 				json_object_object_add(rep, "ranges", hc_ranges_json(rg, nr));
 			}
 		} else {

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -176,6 +177,45 @@ static void test_grant(void)
 	ok(rc == 0 && strstr(out, "agent ok"), "status: agent healthy again");
 }
 
+/* No byte below 0x20 but newline, no DEL, nothing above 0x7e. */
+static int clean(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\n') || *p >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Agents that steal time or reach for the terminal. The peer's script runs
+ * far longer than any deadline: hostctl returning with the deadline's error
+ * proves it fired (no wall-clock gate). */
+static void hostile_time(void)
+{
+	ok(!strncmp(guest("hostile slow"), "ok", 2), "slow: one page per round, each inside the line time");
+	long long b0 = backed(0);
+	int rc = run(NULL, "--timeout 2000 grant vm --fast 384M --chunk 1M");
+	ok(rc == 1 && strstr(out, "agent too slow") && strstr(out, "minimum progress rate") && clean(out),
+	   "slow: 32768 rounds of 150 ms asked, stopped by the minimum rate (exit %d)", rc);
+	long long punched = b0 - backed(0);
+	ok(punched >= 0 && punched < 16 * (long long)MiB, "slow: kept what was punched (%lld KiB)", punched >> 10);
+	rc = run(NULL, "status vm");
+	ok(strstr(out, "agent too slow") && clean(out), "slow: status says agent too slow");
+	ok(!strncmp(guest("hostile stale"), "ok", 2), "stale: 300 stale replies 300 ms apart before hello");
+	rc = run(NULL, "--timeout 2000 status vm");
+	ok(rc == 1 && strstr(out, "agent hello") && clean(out), "stale: one deadline for the whole call (exit %d)", rc);
+	ok(!strncmp(guest("hostile escape"), "ok", 2), "escape: ESC in sysctl and in an error's why");
+	rc = run(NULL, "status vm --json");
+	ok(strstr(out, "x1b[2J") && clean(out), "escape: status --json shows it escaped");
+	rc = run(NULL, "grant vm --fast 400M");
+	ok(rc == 1 && strstr(out, "\\x1b[2J") && strstr(out, "\\x0avm: fast") && clean(out), "escape: error escaped, no forged line");
+	ok(!strncmp(guest("hostile big"), "ok", 2), "big: a 1 MiB reply of {}");
+	rc = run(NULL, "status vm");
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	ok(rc == 1 && strstr(out, "reply refused"), "big: refused before parsing (exit %d)", rc);
+	ok(ru.ru_maxrss <= 16 << 10, "big: the largest hostctl so far peaked at %ld KiB (<= 16 x 1 MiB)", ru.ru_maxrss);
+}
+
 static void test_hostile(void)
 {
 	ok(!strncmp(guest("agent-start"), "ok ", 3), "agent started in the guest");
@@ -204,6 +244,7 @@ static void test_hostile(void)
 		ok(backed(0) >= b0 && backed(1) >= b1, "%s: nothing punched in either tier file (%+lld / %+lld KiB)",
 		   cases[i].mode, (backed(0) - b0) >> 10, (backed(1) - b1) >> 10);
 	}
+	hostile_time();
 	guest("hostile-stop");
 	ok(!strncmp(guest("agent-start"), "ok", 2), "real agent back");
 	rc = run(NULL, "grant vm --fast 416M");
