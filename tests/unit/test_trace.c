@@ -225,5 +225,8 @@ int main(void)
 	unlink(path);
 	unlink(path2);
 	free(s);
+	free(g[0].s);
+	free(g[1].s);
+	free(live.s);
 	return tap_done();
 }
