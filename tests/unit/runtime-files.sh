@@ -7,7 +7,8 @@
 # belongs to someone else or that anyone may write is refused; a full tmpfs
 # under the stats directory costs the stats file, not the program (SIGBUS).
 #   env: HT_PRELOAD_SO (libhypertier.so), HT_TEST_CONF (a conf that turns the
-#   runtime on: the guest's), HT_SLEEP (a dynamically linked sleep(1))
+#   runtime on: the guest's), HT_SLEEP (a dynamically linked sleep(1)),
+#   HT_SAN_PRELOAD (--enable-sanitizers: its runtime, which must load first)
 so=${HT_PRELOAD_SO:-${abs_top_builddir:-..}/preload/.libs/libhypertier.so}
 sleep_bin=${HT_SLEEP:-/bin/sleep}
 extra=${HT_TEST_CONF:+$HT_TEST_CONF,}
@@ -21,7 +22,7 @@ skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 # run CONF: the preloaded sleep under a 20 s guard (exit 124: it hung),
 # stderr to $t/err; its exit status is in $rc
 run() {
-	LD_PRELOAD=$so HYPERTIER_CONF="$extra$1" timeout -s KILL 20 "$sleep_bin" 0.3 2>"$t/err"
+	LD_PRELOAD="${HT_SAN_PRELOAD:+$HT_SAN_PRELOAD }$so" HYPERTIER_CONF="$extra$1" timeout -s KILL 20 "$sleep_bin" 0.3 2>"$t/err"
 	rc=$?
 }
 first() { head -n 1 "$t/err" | cut -c 1-200; }

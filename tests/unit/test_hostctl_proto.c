@@ -312,5 +312,7 @@ int main(void)
 	r = run_case(&fast, s_twice, 8192, 2000, 0);
 	ok(r.rc == -1 && strstr(r.why, "already reported"), "page reported twice in a session: refused (%s)", r.why);
 	ok(blocks(fd) == before, "page reported twice: nothing more punched");
+	hc_tier_release(&fast);
+	hc_tier_release(&slow);
 	return tap_done();
 }

@@ -30,14 +30,13 @@ static char *slurp(const char *rel)
 	FILE *f = fopen(p, "r");
 	if (!f)
 		tap_bail("captured QEMU output missing (tests/unit/data)");
-	static char *bufs[4];
-	static int nb;
 	char *b = calloc(1, 1 << 20);
+	if (!b)
+		tap_bail("out of memory");
 	size_t n = fread(b, 1, (1 << 20) - 1, f);
 	b[n] = 0;
 	fclose(f);
-	bufs[nb++ % 4] = b;
-	return b;
+	return b; /* the caller frees it */
 }
 
 static const char *arg_str(json_object *m, const char *k)
@@ -183,7 +182,7 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	char why[HC_WHY];
-	const char *mtree = slurp("hostctl-mtree-2node.txt");
+	char *mtree = slurp("hostctl-mtree-2node.txt");
 	const char *numa = "2 nodes\r\nnode 0 cpus: 0 1\r\nnode 0 size: 512 MB\r\nnode 0 plugged: 0 MB\r\nnode 1 cpus:\r\nnode 1 size: 512 MB\r\nnode 1 plugged: 0 MB\r\n";
 	snprintf(sock, sizeof(sock), "/tmp/ht-hostctl-qmp-%d.sock", getpid());
 	char fp[] = "/dev/shm/ht-hostctl-fast-XXXXXX", sp[] = "/dev/shm/ht-hostctl-slow-XXXXXX";
@@ -218,7 +217,7 @@ int main(void)
 			  "  0000000000000000-000000001fffffff (prio 0, ram): mfast\n"
 			  "  0000000010000000-000000003fffffff (prio 0, ram): mslow\n", &segs, &n, why) < 0 &&
 	   strstr(why, "overlapping ranges in the flat view at 0x10000000"), "mtree: overlapping ranges refused: %s", why);
-	const char *big = slurp("hostctl-mtree-5g.txt");
+	char *big = slurp("hostctl-mtree-5g.txt");
 	ok(hc_mtree_parse(big, &segs, &n, why) == 0, "mtree (5 GiB, split at 4 GiB) parsed");
 	struct hc_tier cxl = { .memdev = "cxl", .size = 2560 * MiB, .fd = -1 };
 	ok(hc_tier_set_segs(&cxl, segs, n, why) == 0 && cxl.nsegs == 2, "cxl backs two guest ranges (below and above 4 GiB)");
@@ -231,6 +230,7 @@ int main(void)
 	ok(hc_tier_check(&cxl, &hole, 1, 1 * MiB, e, 4, &ne, why) < 0, "the PCI hole is not the tier's RAM");
 	hc_tier_release(&cxl);
 	free(segs);
+	free(big);
 	ok(hc_mtree_parse("garbage\n", &segs, &n, why) < 0, "text without a flat view refused (%s)", why);
 
 	/* discovery against the fake QEMU */
@@ -290,5 +290,6 @@ int main(void)
 	unlink(sock);
 	unlink(fp);
 	unlink(sp);
+	free(mtree);
 	return tap_done();
 }

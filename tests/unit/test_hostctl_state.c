@@ -9,13 +9,16 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-static struct hc_vmstate *vm(struct hc_state *s, const char *name, int cls, uint64_t fast, uint64_t slow)
+/* Adds a VM. hc_state_add() reallocs s->vm, so no pointer returned before
+ * survives the next add: callers look VMs up again with hc_state_find(). */
+static void vm(struct hc_state *s, const char *name, int cls, uint64_t fast, uint64_t slow)
 {
 	struct hc_vmstate *v = hc_state_add(s, name, "/run/qmp.sock");
+	if (!v)
+		tap_bail("hc_state_add: out of memory");
 	v->cls = cls;
 	v->t[HC_FAST] = (struct hc_tierq){ .want = fast, .set = 1, .min = cls == HC_GUARANTEED ? fast : 0 };
 	v->t[HC_SLOW] = (struct hc_tierq){ .want = slow, .set = 1, .min = cls == HC_GUARANTEED ? slow : 0 };
-	return v;
 }
 
 int main(void)
@@ -32,9 +35,10 @@ int main(void)
 	struct hc_state s = { .lock_fd = -1 };
 	s.capacity[HC_FAST] = 4 * GiB;
 	s.capacity[HC_SLOW] = 16 * GiB;
-	struct hc_vmstate *g = vm(&s, "g", HC_GUARANTEED, 2 * GiB, 4 * GiB);
-	struct hc_vmstate *b = vm(&s, "b", HC_BURSTABLE, 1 * GiB, 4 * GiB);
-	struct hc_vmstate *e = vm(&s, "e", HC_BESTEFFORT, 1 * GiB, 4 * GiB);
+	vm(&s, "g", HC_GUARANTEED, 2 * GiB, 4 * GiB);
+	vm(&s, "b", HC_BURSTABLE, 1 * GiB, 4 * GiB);
+	vm(&s, "e", HC_BESTEFFORT, 1 * GiB, 4 * GiB);
+	struct hc_vmstate *g = hc_state_find(&s, "g"), *b = hc_state_find(&s, "b"), *e = hc_state_find(&s, "e");
 	b->t[HC_FAST].max = 768 * MiB; /* a grant above max is capped */
 	is_int(hc_rebalance(&s, why), 0, "everything fits");
 	is_int(b->t[HC_FAST].quota, 768 * MiB, "burstable fast quota capped at its max");
@@ -69,8 +73,9 @@ int main(void)
 	/* Proportional within a class. */
 	struct hc_state p = { .lock_fd = -1 };
 	p.capacity[HC_SLOW] = 3 * GiB;
-	struct hc_vmstate *e1 = vm(&p, "e1", HC_BESTEFFORT, 0, 3 * GiB);
-	struct hc_vmstate *e2 = vm(&p, "e2", HC_BESTEFFORT, 0, 1 * GiB);
+	vm(&p, "e1", HC_BESTEFFORT, 0, 3 * GiB);
+	vm(&p, "e2", HC_BESTEFFORT, 0, 1 * GiB);
+	struct hc_vmstate *e1 = hc_state_find(&p, "e1"), *e2 = hc_state_find(&p, "e2");
 	hc_rebalance(&p, why);
 	ok(e1->t[HC_SLOW].quota == 2304 * MiB && e2->t[HC_SLOW].quota == 768 * MiB,
 	   "best-effort VMs give in proportion to their quota (%llu, %llu MiB)",
@@ -79,8 +84,9 @@ int main(void)
 	/* Total capacity: slow tier before fast within a class. */
 	struct hc_state t = { .lock_fd = -1 };
 	t.total = 6 * GiB;
-	struct hc_vmstate *tg = vm(&t, "tg", HC_GUARANTEED, 2 * GiB, 2 * GiB);
-	struct hc_vmstate *te = vm(&t, "te", HC_BESTEFFORT, 2 * GiB, 2 * GiB);
+	vm(&t, "tg", HC_GUARANTEED, 2 * GiB, 2 * GiB);
+	vm(&t, "te", HC_BESTEFFORT, 2 * GiB, 2 * GiB);
+	struct hc_vmstate *tg = hc_state_find(&t, "tg"), *te = hc_state_find(&t, "te");
 	hc_rebalance(&t, why);
 	ok(te->t[HC_SLOW].quota == 0 && te->t[HC_FAST].quota == 2 * GiB, "total over by 2 GiB: best-effort slow tier reclaimed first");
 	t.total = 5 * GiB;

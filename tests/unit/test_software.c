@@ -9,6 +9,7 @@
 #include "source/software.h"
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,11 +49,11 @@ static void consume(void *arg, const struct ht_sample *s, size_t n)
 	}
 }
 
-static volatile int go;
+static _Atomic int go; /* volatile would be a data race */
 static void *produce(void *arg)
 {
 	int p = (int)(intptr_t)arg;
-	while (!go)
+	while (!atomic_load(&go))
 		;
 	for (uint64_t i = 0; i < PER_THREAD; i++)
 		ht_software_push(enc(p, i), (uint32_t)(i % 1000 + 1), (int)(i & 1));

@@ -128,9 +128,11 @@ int main(void)
 	if (nl)
 		*nl = 0;
 	o = json_tokener_parse(out);
-	ok(rc == 0 && o && json_object_object_get_ex(o, "pid", &v) && json_object_get_int(v) == pid && nl &&
-	   json_tokener_parse(nl + 1), "htstat --json -n 2: two JSON lines for this pid");
+	json_object *o2 = nl ? json_tokener_parse(nl + 1) : NULL;
+	ok(rc == 0 && o && json_object_object_get_ex(o, "pid", &v) && json_object_get_int(v) == pid && o2,
+	   "htstat --json -n 2: two JSON lines for this pid");
 	json_object_put(o);
+	json_object_put(o2);
 	snprintf(cmd, sizeof(cmd), "%s/tools/htstat -d %s 1 2>&1", top ? top : "..", dir);
 	rc = run(cmd, out, sizeof(out));
 	ok(rc != 0 && strstr(out, "htstat: "), "htstat on a process without stats: one error line, exit %d", WEXITSTATUS(rc));

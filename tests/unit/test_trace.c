@@ -48,11 +48,11 @@ struct got {
 static void collect(void *arg, const struct ht_sample *s, size_t n)
 {
 	struct got *g = arg;
-	for (size_t i = 0; i < n; i++) {
-		if (g->n < g->cap)
-			g->s[g->n] = s[i];
-		g->n++;
-	}
+	size_t k = g->n; /* only this thread writes n; main polls it (atomically) */
+	for (size_t i = 0; i < n; i++, k++)
+		if (k < g->cap)
+			g->s[k] = s[i];
+	__atomic_store_n(&g->n, k, __ATOMIC_RELEASE);
 	g->batches++;
 	g->hash = g->hash * 31 + n;
 }
@@ -143,7 +143,7 @@ int main(void)
 			ht_sampler_drain_once(sp);
 		} else {
 			ht_sampler_start(sp); /* the thread: full speed, no sleeping while work is left */
-			for (int t = 0; t < 500 && g[k].n < N; t++)
+			for (int t = 0; t < 500 && __atomic_load_n(&g[k].n, __ATOMIC_ACQUIRE) < N; t++)
 				usleep(10000);
 			ht_sampler_stop(sp);
 		}
@@ -225,5 +225,8 @@ int main(void)
 	unlink(path);
 	unlink(path2);
 	free(s);
+	free(g[0].s);
+	free(g[1].s);
+	free(live.s);
 	return tap_done();
 }
