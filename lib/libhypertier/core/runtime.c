@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "runtime.h"
+#include "lazy.h"
 #include "log.h"
 #include "rtfile.h"
 #include "statsfile.h"
@@ -401,6 +402,15 @@ static int start(struct ht_runtime *r)
 	if (!r->conf.enable)
 		return 0;
 	ht_log_setup(r->conf.log, r->conf.log_file);
+	/* one node (most hosts): off before the heavy libraries are loaded */
+	if (ht_topo_single_node(&r->topo)) {
+		ht_info("runtime off: %s", r->topo.why);
+		return 0;
+	}
+	if (ht_lazy_load(err, sizeof(err)) < 0) {
+		ht_warn("runtime off: %s", err);
+		return 0;
+	}
 	if (ht_topo_discover(&r->topo, &r->conf) < 0) {
 		ht_info("runtime off: %s", r->topo.why);
 		return 0;
