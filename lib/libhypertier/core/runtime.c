@@ -479,6 +479,14 @@ void ht_runtime_init(void)
 	pthread_mutex_lock(&rt.lock);
 	if (atomic_load(&rt.state) == RT_NONE) {
 		atomic_store(&rt.state, RT_STARTING);
+		/*
+		 * jemalloc registers its fork handlers at its first malloc; ours must
+		 * come later, since prepare handlers run last-registered first: ours
+		 * take rt.use before jemalloc takes its locks (an API call holding
+		 * rt.use may malloc). Nothing else may have called malloc yet.
+		 */
+		void *volatile first = malloc(1);
+		free(first);
 		if (!rt.atfork_done && pthread_atfork(fork_prepare, fork_parent, fork_child) == 0)
 			rt.atfork_done = 1;
 		/* start() runs with the state STARTING: API calls meanwhile see the runtime off */
