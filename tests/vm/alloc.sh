@@ -8,7 +8,7 @@ b=${abs_top_builddir:-..}
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
 "$vm/run-guest" --timeout 560 --lib "$b/preload/libhypertier.la" \
-	--bin "$b/tests/vm/test_vm_alloc" --bin "$b/tests/unit/test_forkstress" --bin "$b/tests/unit/test_api" --bin "$b/tools/htstat" -- '
+	--bin "$b/tests/vm/test_vm_alloc" --bin "$b/tests/unit/test_forkstress" --bin "$b/tests/unit/test_api" --bin "$b/tools/htstat" --bin /bin/cat -- '
 	S=sample=software
 	run() { c=$1; shift; echo "# HYPERTIER_CONF=$c $*"; HYPERTIER_CONF=$c "$@" 2>&1; echo "# exit $?"; }
 	run place=fast test_vm_alloc place 0
@@ -24,6 +24,22 @@ trap 'rm -f "$out"' EXIT
 	pids=$(sed -n "s/^{\"pid\":\([0-9]*\),.*/\1/p" /tmp/sl.json 2>/dev/null | sort -u | wc -l)
 	if [ "${lines:-0}" -ge 2 ] && [ "$pids" = 1 ]; then r=ok; else r="not ok"; fi
 	echo "$r 1 - stats_log=FILE: $lines JSON lines, from $pids process (forked children write none)"
+	# the heavy libraries: mapped once the runtime turns on, not with enable=0;
+	# one missing: one warning line, runtime off, the program runs on
+	P=/t/lib/libhypertier.so
+	LD_PRELOAD=$P HYPERTIER_CONF=$S /t/bin/cat /proc/self/maps >/tmp/maps.on
+	LD_PRELOAD=$P HYPERTIER_CONF=enable=0 /t/bin/cat /proc/self/maps >/tmp/maps.off
+	for l in libnuma.so libpfm.so libunwind.so; do
+		if grep -q "/$l" /tmp/maps.on && ! grep -q "/$l" /tmp/maps.off; then r=ok; else r="not ok"; fi
+		echo "$r 1 - $l: mapped with the runtime on, not with enable=0"
+	done
+	mv /t/lib/libpfm.so.4 /tmp/ && echo payload >/tmp/p
+	out=$(LD_PRELOAD=$P HYPERTIER_CONF=$S,log=warn /t/bin/cat /tmp/p 2>/tmp/err)
+	quiet=$(LD_PRELOAD=$P HYPERTIER_CONF=$S /t/bin/cat /tmp/p 2>&1)
+	if [ "$out" = payload ] && [ "$quiet" = payload ] && [ "$(wc -l </tmp/err)" = 1 ] &&
+		grep -q "runtime off: cannot load libpfm.so.4" /tmp/err; then r=ok; else r="not ok"; fi
+	echo "$r 1 - libpfm.so.4 missing: the program runs, one warning with log=warn, silent without ($(cat /tmp/err))"
+	mv /tmp/libpfm.so.4 /t/lib/
 	dmesg | grep -i -e segfault -e "general protection" -e trap
 	left=$(ls /run/hypertier /tmp/hypertier-0 2>/dev/null | grep -c "\.stats$")
 	echo "STATS_LEFT $left"

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "runtime.h"
+#include "lazy.h"
 #include "log.h"
 #include "rtfile.h"
 #include "statsfile.h"
@@ -408,6 +409,15 @@ static int start(struct ht_runtime *r)
 	if (!r->conf.enable)
 		return 0;
 	ht_log_setup(r->conf.log, r->conf.log_file);
+	/* one node (most hosts): off before the heavy libraries are loaded */
+	if (ht_topo_single_node(&r->topo)) {
+		ht_info("runtime off: %s", r->topo.why);
+		return 0;
+	}
+	if (ht_lazy_load(err, sizeof(err)) < 0) {
+		ht_warn("runtime off: %s", err);
+		return 0;
+	}
 	if (ht_topo_discover(&r->topo, &r->conf) < 0) {
 		ht_info("runtime off: %s", r->topo.why);
 		return 0;
@@ -480,6 +490,14 @@ void ht_runtime_init(void)
 	pthread_mutex_lock(&rt.lock);
 	if (atomic_load(&rt.state) == RT_NONE) {
 		atomic_store(&rt.state, RT_STARTING);
+		/*
+		 * jemalloc registers its fork handlers at its first malloc; ours must
+		 * come later, since prepare handlers run last-registered first: ours
+		 * take rt.use before jemalloc takes its locks (an API call holding
+		 * rt.use may malloc). Nothing else may have called malloc yet.
+		 */
+		void *volatile first = malloc(1);
+		free(first);
 		if (!rt.atfork_done && pthread_atfork(fork_prepare, fork_parent, fork_child) == 0)
 			rt.atfork_done = 1;
 		/* start() runs with the state STARTING: API calls meanwhile see the runtime off */

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define ONE_NODE "only one NUMA node with memory (node %d): nothing to tier, the runtime stays a no-op"
+
 static int hmat_read_latency(int node)
 {
 	char path[128];
@@ -75,6 +77,25 @@ static int pick_slow(struct ht_topo *t, int fi)
 	return best;
 }
 
+/* /sys/devices/system/node/has_memory is a node list such as "0" or "0-1,4". */
+int ht_topo_single_node(struct ht_topo *t)
+{
+	char buf[256];
+	int node, end = 0;
+	FILE *f = fopen("/sys/devices/system/node/has_memory", "re");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f) || sscanf(buf, "%d%n", &node, &end) != 1)
+		end = 0;
+	fclose(f);
+	if (!end || (buf[end] != '\n' && buf[end] != '\0'))
+		return 0; /* a list or a range: more than one */
+	memset(t, 0, sizeof(*t));
+	t->fast = t->slow = -1;
+	snprintf(t->why, sizeof(t->why), ONE_NODE, node);
+	return 1;
+}
+
 int ht_topo_discover(struct ht_topo *t, const struct ht_conf *c)
 {
 	memset(t, 0, sizeof(*t));
@@ -105,9 +126,7 @@ int ht_topo_discover(struct ht_topo *t, const struct ht_conf *c)
 			t->distance[i][j] = numa_distance(t->nodes[i].id, t->nodes[j].id);
 
 	if (t->nr_nodes < 2) {
-		snprintf(t->why, sizeof(t->why),
-			 "only one NUMA node with memory (node %d): nothing to tier, the runtime stays a no-op",
-			 t->nr_nodes ? t->nodes[0].id : 0);
+		snprintf(t->why, sizeof(t->why), ONE_NODE, t->nr_nodes ? t->nodes[0].id : 0);
 		return 0;
 	}
 

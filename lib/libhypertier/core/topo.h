@@ -28,6 +28,12 @@ int ht_topo_discover(struct ht_topo *t, const struct ht_conf *c);
 /* Refresh free/total of every node. */
 void ht_topo_refresh(struct ht_topo *t);
 const struct ht_node *ht_topo_node(const struct ht_topo *t, int id);
+/*
+ * Without libnuma: 1 (why set as discover would) when sysfs lists one node
+ * with memory, so the runtime stays off before loading its libraries; 0
+ * when there are more or sysfs cannot tell.
+ */
+int ht_topo_single_node(struct ht_topo *t);
 /* 1 if id is a node with memory (for ht_conf_check_nodes). */
 int ht_topo_node_exists(int id);
 #endif
