@@ -17,3 +17,5 @@ if ! make -j"$(nproc)" check; then
 	exit 1
 fi
 echo "tools/check.sh: all tests passed in $(( $(date +%s) - start )) s"
+# The fuzz stage: each libFuzzer harness for FUZZ_SECS (60) s, two at a time.
+"$src/tools/fuzz.sh"
