@@ -3,7 +3,9 @@
  * harness touches a real file, device or process. */
 #ifndef HT_FUZZ_H
 #define HT_FUZZ_H
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +31,25 @@ static inline int fuzz_memfd(const uint8_t *data, size_t size, char *path, size_
 	}
 	snprintf(path, len, "/proc/self/fd/%d", fd);
 	return fd;
+}
+
+/* A file NAME holding data in this process's own temporary directory (for
+ * readers that refuse links such as /proc/self/fd/N); path gets its name. */
+static char fuzz_dir[] = "/tmp/ht-fuzz-XXXXXX";
+static inline void fuzz_rmdir(void) { rmdir(fuzz_dir); }
+static inline int fuzz_file(const char *name, const uint8_t *data, size_t size, char *path, size_t len)
+{
+	if (fuzz_dir[sizeof(fuzz_dir) - 2] == 'X') {
+		if (!mkdtemp(fuzz_dir))
+			abort();
+		atexit(fuzz_rmdir);
+	}
+	snprintf(path, len, "%s/%s", fuzz_dir, name);
+	FILE *f = fopen(path, "wbe");
+	if (!f)
+		return -1;
+	int ok = fwrite(data, 1, size, f) == size;
+	return fclose(f) == 0 && ok ? 0 : -1;
 }
 
 /* Our end of a socketpair whose peer has sent data (at most 128 KiB) and

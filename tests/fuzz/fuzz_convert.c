@@ -1,6 +1,6 @@
 /* ht-trace-convert's input: input is a lackey log, converted with -n 1
- * from one memfd into another; when the tool says it succeeded, its output
- * must read back as a complete trace. */
+ * from one file into another; when the tool says it succeeded, its output
+ * must read back as a complete trace. Files in a private temporary directory. */
 #include "fuzz.h"
 #define main ht_trace_convert_main
 #include "../../tools/ht-trace-convert.c"
@@ -10,8 +10,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char in[64], out[64], why[256];
-	int ifd = fuzz_memfd(data, size, in, sizeof(in)), ofd = fuzz_memfd(NULL, 0, out, sizeof(out));
-	if (ifd >= 0 && ofd >= 0) {
+	if (fuzz_file("lackey", data, size, in, sizeof(in)) == 0 && fuzz_file("out", NULL, 0, out, sizeof(out)) == 0) {
 		char *argv[] = { "ht-trace-convert", "-n", "1", "-o", out, in, NULL };
 		optind = 0; /* a fresh getopt for every call */
 		if (ht_trace_convert_main(6, argv) == 0) {
@@ -25,9 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ht_trace_reader_close(r);
 		}
 	}
-	if (ifd >= 0)
-		close(ifd);
-	if (ofd >= 0)
-		close(ofd);
+	unlink(in);
+	unlink(out);
 	return 0;
 }

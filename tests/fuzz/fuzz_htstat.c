@@ -1,9 +1,10 @@
 /* The stats-file reader in htstat: input is a stats file (first byte:
  * flags), written to a private temporary directory as this process's
  * file, then shown by htstat itself in text and --json. Unless flag 1, the
- * header is made to match this process so the reader gets past open. A
- * sequence number of 0 becomes 2: htstat waits for a first snapshot by
- * design. Flag 2: the file is cut to the input's length. */
+ * header is made to match this process so the reader gets past open. The
+ * sequence number is made even and non-zero: htstat waits for a first
+ * snapshot by design, and the stuck-odd bound is a unit test
+ * (test_statsfile_hostile). Flag 2: the file is cut to the input's length. */
 #include "fuzz.h"
 #define main htstat_main
 #include "../../tools/htstat.c"
@@ -45,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	uint64_t seq;
 	memcpy(&seq, img + HT_SF_SEQ_OFFSET, 8);
-	if (!seq)
-		memcpy(img + HT_SF_SEQ_OFFSET, &(uint64_t){ 2 }, 8);
+	seq = (seq & ~1ull) ? seq & ~1ull : 2;
+	memcpy(img + HT_SF_SEQ_OFFSET, &seq, 8);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		abort();

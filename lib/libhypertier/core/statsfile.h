@@ -58,7 +58,7 @@ struct ht_statsfile *ht_statsfile_open(const char *dir, int pid, char *why, size
  * clamped. 0, or -1 with errno EAGAIN (no snapshot yet), ETIMEDOUT (the
  * sequence stayed odd for HT_SF_READ_TRIES tries) or ENODATA (truncated).
  */
-#define HT_SF_READ_TRIES 1000
+#define HT_SF_READ_TRIES 200 /* each yields: a loaded machine makes a yield cost milliseconds */
 #define HT_SF_SEQ_OFFSET 32 /* of the sequence counter in the file (tests craft files) */
 int ht_statsfile_read(struct ht_statsfile *f, struct ht_sf_data *d);
 
