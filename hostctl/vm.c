@@ -62,12 +62,21 @@ int hc_chardev_unix_path(const char *fn, char *path, size_t len)
 	return 0;
 }
 
+/* QMP replies are checked for type before use: json-c asserts on a length
+ * asked of a non-array, and a JSON null reads as a NULL string. */
+static size_t arr_len(json_object *l) { return json_object_is_type(l, json_type_array) ? json_object_array_length(l) : 0; }
+static const char *str_of(json_object *o, const char *key, const char *def)
+{
+	json_object *x;
+	return json_object_object_get_ex(o, key, &x) && json_object_is_type(x, json_type_string) ? json_object_get_string(x) : def;
+}
+
 static int check_migration(struct hc_vm *vm, char *why)
 {
-	json_object *r = hc_qmp_exec(&vm->qmp, "query-migrate", NULL, why), *st;
+	json_object *r = hc_qmp_exec(&vm->qmp, "query-migrate", NULL, why);
 	if (!r)
 		return -1;
-	const char *s = json_object_object_get_ex(r, "status", &st) ? json_object_get_string(st) : "none";
+	const char *s = str_of(r, "status", "none");
 	static const char *const idle[] = { "none", "completed", "failed", "cancelled", NULL };
 	int ok = 0;
 	for (int i = 0; idle[i]; i++)
@@ -80,7 +89,7 @@ static int check_migration(struct hc_vm *vm, char *why)
 	r = hc_qmp_exec(&vm->qmp, "query-status", NULL, why);
 	if (!r)
 		return -1;
-	s = json_object_object_get_ex(r, "status", &st) ? json_object_get_string(st) : "";
+	s = str_of(r, "status", "");
 	ok = strcmp(s, "inmigrate") && strcmp(s, "postmigrate") && strcmp(s, "finish-migrate");
 	if (!ok)
 		snprintf(why, HC_WHY, "refused: VM is in run state %s (migration)", s);
@@ -99,11 +108,11 @@ static int scan_devices(struct hc_vm *vm, char *chardev, size_t clen, char *why)
 		json_object *l = hc_qmp_exec(&vm->qmp, "qom-list", a, why);
 		if (!l)
 			return -1;
-		for (size_t k = 0; k < json_object_array_length(l); k++) {
-			json_object *e = json_object_array_get_idx(l, k), *nm, *ty;
-			if (!json_object_object_get_ex(e, "name", &nm) || !json_object_object_get_ex(e, "type", &ty))
+		for (size_t k = 0; k < arr_len(l); k++) {
+			json_object *e = json_object_array_get_idx(l, k);
+			const char *type = str_of(e, "type", NULL), *name = str_of(e, "name", NULL);
+			if (!type || !name)
 				continue;
-			const char *type = json_object_get_string(ty), *name = json_object_get_string(nm);
 			if (!strncmp(type, "child<vfio", 10)) {
 				snprintf(why, HC_WHY, "refused: VFIO device %s/%s present; its DMA mappings pin guest memory, punching under them is unsafe", roots[i], name);
 				json_object_put(l);
@@ -133,11 +142,11 @@ static int find_agent_socket(struct hc_vm *vm, const char *chardev, char *why)
 	if (!l)
 		return -1;
 	int rc = -1;
-	for (size_t k = 0; k < json_object_array_length(l); k++) {
-		json_object *e = json_object_array_get_idx(l, k), *lb, *fn;
-		if (json_object_object_get_ex(e, "label", &lb) && !strcmp(json_object_get_string(lb), chardev) &&
-		    json_object_object_get_ex(e, "filename", &fn))
-			rc = hc_chardev_unix_path(json_object_get_string(fn), vm->agent_path, sizeof(vm->agent_path));
+	for (size_t k = 0; k < arr_len(l); k++) {
+		json_object *e = json_object_array_get_idx(l, k);
+		const char *lb = str_of(e, "label", NULL), *fn = str_of(e, "filename", NULL);
+		if (lb && fn && !strcmp(lb, chardev))
+			rc = hc_chardev_unix_path(fn, vm->agent_path, sizeof(vm->agent_path));
 	}
 	json_object_put(l);
 	if (rc < 0)
@@ -208,15 +217,15 @@ int hc_vm_attach(struct hc_vm *vm, const char *qmp_path, const struct hc_attach_
 	json_object *l = hc_qmp_exec(&vm->qmp, "query-memdev", NULL, why);
 	if (!l)
 		return -1;
-	for (size_t k = 0; k < json_object_array_length(l) && nmd < 64; k++) {
+	for (size_t k = 0; k < arr_len(l) && nmd < 64; k++) {
 		json_object *e = json_object_array_get_idx(l, k), *x;
 		struct memdev *m = &md[nmd];
 		memset(m, 0, sizeof(*m));
 		m->node = -1;
 		m->first_gpa = UINT64_MAX;
-		if (!json_object_object_get_ex(e, "id", &x))
+		if (!str_of(e, "id", NULL))
 			continue; /* an unnamed backend (-m without memdev) */
-		snprintf(m->id, sizeof(m->id), "%s", json_object_get_string(x));
+		snprintf(m->id, sizeof(m->id), "%s", str_of(e, "id", NULL));
 		m->size = json_object_object_get_ex(e, "size", &x) ? (uint64_t)json_object_get_int64(x) : 0;
 		m->share = json_object_object_get_ex(e, "share", &x) && json_object_get_boolean(x);
 		nmd++;
@@ -225,12 +234,13 @@ int hc_vm_attach(struct hc_vm *vm, const char *qmp_path, const struct hc_attach_
 	l = hc_qmp_exec(&vm->qmp, "query-memory-devices", NULL, why);
 	if (!l)
 		return -1;
-	for (size_t k = 0; k < json_object_array_length(l); k++) {
-		json_object *d, *x;
+	for (size_t k = 0; k < arr_len(l); k++) {
+		json_object *d;
+		const char *md_path;
 		if (!json_object_object_get_ex(json_object_array_get_idx(l, k), "data", &d) ||
-		    !json_object_object_get_ex(d, "memdev", &x))
+		    !(md_path = str_of(d, "memdev", NULL)))
 			continue;
-		const char *p = strrchr(json_object_get_string(x), '/');
+		const char *p = strrchr(md_path, '/');
 		for (int i = 0; i < nmd; i++)
 			if (p && !strcmp(md[i].id, p + 1))
 				md[i].device = 1;
@@ -314,17 +324,17 @@ int hc_vm_vmem_query(struct hc_vm *vm, char *why)
 		return -1;
 	for (int t = 0; t < HC_NTIERS; t++)
 		vm->vmem[t].present = 0;
-	for (size_t k = 0; k < json_object_array_length(l); k++) {
+	for (size_t k = 0; k < arr_len(l); k++) {
 		json_object *e = json_object_array_get_idx(l, k), *ty, *d, *x;
-		if (!json_object_object_get_ex(e, "type", &ty) || strcmp(json_object_get_string(ty), "virtio-mem") ||
-		    !json_object_object_get_ex(e, "data", &d) || !json_object_object_get_ex(d, "id", &x))
+		if (strcmp(str_of(e, "type", ""), "virtio-mem") || !json_object_object_get_ex(e, "data", &d) ||
+		    !str_of(d, "id", NULL))
 			continue; /* an anonymous device cannot be addressed by qom-set */
 		int node = json_object_object_get_ex(d, "node", &ty) ? json_object_get_int(ty) : -1;
 		for (int t = 0; t < HC_NTIERS; t++) {
 			struct hc_vmem *v = &vm->vmem[t];
 			if (node != vm->tier[t].node || v->present)
 				continue;
-			snprintf(v->id, sizeof(v->id), "%s", json_object_get_string(x));
+			snprintf(v->id, sizeof(v->id), "%s", str_of(d, "id", ""));
 			v->block = json_object_object_get_ex(d, "block-size", &x) ? (uint64_t)json_object_get_int64(x) : 0;
 			v->max = json_object_object_get_ex(d, "max-size", &x) ? (uint64_t)json_object_get_int64(x) : 0;
 			v->size = json_object_object_get_ex(d, "size", &x) ? (uint64_t)json_object_get_int64(x) : 0;

@@ -21,3 +21,5 @@ echo "tools/check.sh: all tests passed in $(( $(date +%s) - start )) s"
 # The unit tests again under ASan + UBSan + LSan, in ./build-asan. TSan
 # (tools/sanitize.sh thread) passes too but is left out: 5 min of CPU.
 "$src/tools/sanitize.sh" address
+# The fuzz stage: each libFuzzer harness for FUZZ_SECS (60) s, two at a time.
+"$src/tools/fuzz.sh"

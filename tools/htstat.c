@@ -131,14 +131,21 @@ int main(int argc, char **argv)
 	for (long i = 0; count == 0 || i < count; i++) {
 		if (i)
 			usleep((useconds_t)(interval * 1e6));
-		int tries = 0;
-		while (ht_statsfile_read(f, &d) < 0) {
-			if (++tries > 50) {
+		int tries = 0, rc;
+		while ((rc = ht_statsfile_read(f, &d)) < 0 && errno == EAGAIN && ++tries <= 50)
+			usleep(100000); /* not published yet: the runtime may be starting */
+		if (rc < 0) {
+			if (errno == EAGAIN)
 				fprintf(stderr, "htstat: process %ld has not published stats yet\n", pid);
-				ht_statsfile_close(f, 0);
-				return 1;
-			}
-			usleep(100000);
+			else if (errno == ETIMEDOUT)
+				fprintf(stderr, "htstat: %s: sequence counter stuck odd after %d tries (writer died mid-update?)\n",
+					ht_statsfile_path(f), HT_SF_READ_TRIES);
+			else if (errno == ENODATA)
+				fprintf(stderr, "htstat: %s: truncated\n", ht_statsfile_path(f));
+			else
+				fprintf(stderr, "htstat: %s: %s\n", ht_statsfile_path(f), strerror(errno));
+			ht_statsfile_close(f, 0);
+			return 1;
 		}
 		if (json) {
 			static char line[32768];

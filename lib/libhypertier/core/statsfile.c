@@ -22,10 +22,11 @@ struct sf_file {
 	_Atomic uint64_t seq;      /* odd while the writer is in the middle */
 	struct ht_sf_data d;
 };
+_Static_assert(offsetof(struct sf_file, seq) == HT_SF_SEQ_OFFSET, "HT_SF_SEQ_OFFSET");
 
 struct ht_statsfile {
 	int fd;
-	struct sf_file *map;
+	struct sf_file *map; /* writer only: the reader uses pread (a truncated file must not SIGBUS it) */
 	char path[320];
 };
 
@@ -100,7 +101,8 @@ void ht_statsfile_close(struct ht_statsfile *f, int unlink_it)
 		return;
 	if (unlink_it)
 		unlink(f->path);
-	munmap(f->map, sizeof(struct sf_file));
+	if (f->map)
+		munmap(f->map, sizeof(struct sf_file));
 	close(f->fd);
 	free(f);
 }
@@ -142,20 +144,15 @@ static struct ht_statsfile *open_in(const char *dir, int pid, char *why, size_t 
 		snprintf(why, whylen, "%s: permission denied (owner uid %u)", f->path, (unsigned)st.st_uid);
 		goto fail;
 	}
-	f->map = mmap(NULL, sizeof(struct sf_file), PROT_READ, MAP_SHARED, f->fd, 0);
-	if (f->map == MAP_FAILED) {
-		snprintf(why, whylen, "%s: %s", f->path, strerror(errno));
-		goto fail;
-	}
-	if (f->map->magic != HT_SF_MAGIC || f->map->version != HT_SF_VERSION || f->map->size != sizeof(struct sf_file)) {
+	struct sf_file h;
+	if (pread(f->fd, &h, offsetof(struct sf_file, d), 0) != (ssize_t)offsetof(struct sf_file, d) ||
+	    h.magic != HT_SF_MAGIC || h.version != HT_SF_VERSION || h.size != sizeof(struct sf_file)) {
 		snprintf(why, whylen, "%s: unknown stats format", f->path);
-		munmap(f->map, sizeof(struct sf_file));
 		goto fail;
 	}
-	if (f->map->pid != pid || f->map->start_ticks != ht_proc_start_ticks(pid)) {
+	if (h.pid != pid || h.start_ticks != ht_proc_start_ticks(pid)) {
 		int gone = (getuid() == 0 || getuid() == st.st_uid) && !unlink(f->path);
 		snprintf(why, whylen, "%s: stale (left by an earlier process %d)%s", f->path, pid, gone ? ": removed" : "");
-		munmap(f->map, sizeof(struct sf_file));
 		goto fail;
 	}
 	return f;
@@ -196,21 +193,52 @@ struct ht_statsfile *ht_statsfile_open(const char *dir, int pid, char *why, size
 	return NULL;
 }
 
+/* Exactly n bytes at off, else -1 with ENODATA (the file was truncated). */
+static int pread_all(int fd, void *p, size_t n, off_t off)
+{
+	ssize_t r = pread(fd, p, n, off);
+	if (r == (ssize_t)n)
+		return 0;
+	if (r >= 0)
+		errno = ENODATA;
+	return -1;
+}
+
+/* The file is untrusted: terminate every string, clamp every count. */
+static void sanitize(struct ht_sf_data *d)
+{
+	d->source[sizeof(d->source) - 1] = 0;
+	if (d->nranges > HT_SF_TOP)
+		d->nranges = HT_SF_TOP;
+	if (d->nsites > HT_SF_TOP)
+		d->nsites = HT_SF_TOP;
+	for (int i = 0; i < HT_SF_TOP; i++)
+		d->sites[i].name[sizeof(d->sites[i].name) - 1] = 0;
+}
+
 int ht_statsfile_read(struct ht_statsfile *f, struct ht_sf_data *d)
 {
-	for (int tries = 0; tries < 100000; tries++) {
-		uint64_t s1 = atomic_load_explicit(&f->map->seq, memory_order_acquire);
-		if (s1 == 0)
+	const off_t doff = offsetof(struct sf_file, d);
+	for (int tries = 0; tries < HT_SF_READ_TRIES; tries++) {
+		uint64_t s1, s2;
+		if (pread_all(f->fd, &s1, sizeof(s1), HT_SF_SEQ_OFFSET) < 0)
 			return -1;
+		if (s1 == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
 		if (s1 & 1) {
 			sched_yield();
 			continue;
 		}
-		memcpy(d, (const void *)&f->map->d, sizeof(*d));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&f->map->seq, memory_order_relaxed) == s1)
+		if (pread_all(f->fd, d, sizeof(*d), doff) < 0 || pread_all(f->fd, &s2, sizeof(s2), HT_SF_SEQ_OFFSET) < 0)
+			return -1;
+		if (s1 == s2) {
+			sanitize(d);
 			return 0;
+		}
 	}
+	errno = ETIMEDOUT; /* a writer that died mid-update, or a crafted file */
 	return -1;
 }
 
@@ -228,10 +256,11 @@ static void jput(struct jbuf *b, const char *fmt, ...)
 		b->n += m;
 }
 
-static void jstr(struct jbuf *b, const char *s)
+/* At most n bytes of s: the struct may come from an untrusted file. */
+static void jstr(struct jbuf *b, const char *s, size_t n)
 {
 	jput(b, "\"");
-	for (; *s; s++) {
+	for (const char *e = s + strnlen(s, n); s < e; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
 			jput(b, "\\%c", c);
@@ -248,7 +277,7 @@ size_t ht_sf_json(const struct ht_sf_data *d, int pid, char *buf, size_t len)
 	struct jbuf b = { buf, len, 0 };
 	const struct ht_stats *s = &d->st;
 	jput(&b, "{\"pid\":%d,\"time_ns\":%" PRIu64 ",\"enabled\":%u,\"source\":", pid, d->time_ns, s->enabled);
-	jstr(&b, d->source);
+	jstr(&b, d->source, sizeof(d->source));
 	jput(&b, ",\"fast_node\":%d,\"slow_node\":%d", s->fast_node, s->slow_node);
 #define U(f) jput(&b, ",\"" #f "\":%" PRIu64, (uint64_t)s->f);
 	U(fast_quota) U(fast_budget) U(fast_used) U(slow_used) U(hot_set_bytes) U(nr_ranges) U(epochs)
@@ -271,7 +300,7 @@ size_t ht_sf_json(const struct ht_sf_data *d, int pid, char *buf, size_t len)
 		jput(&b, "%s{\"hash\":\"%016" PRIx64 "\",\"allocs\":%" PRIu64 ",\"live_bytes\":%" PRIu64
 		     ",\"placed\":%" PRIu64 ",\"heat\":%g,\"tier\":%d,\"observations\":%d,\"name\":",
 		     i ? "," : "", t->hash, t->allocs, t->live_bytes, t->placed, t->heat, t->tier, t->nobs);
-		jstr(&b, t->name);
+		jstr(&b, t->name, sizeof(t->name));
 		jput(&b, "}");
 	}
 	jput(&b, "]}");

@@ -53,7 +53,13 @@ void ht_statsfile_close(struct ht_statsfile *f, int unlink_it);
  * unless the caller is root or owns both the file and the process.
  */
 struct ht_statsfile *ht_statsfile_open(const char *dir, int pid, char *why, size_t whylen);
-/* Consistent copy of the latest snapshot. 0, or -1 (no snapshot yet / torn for too long). */
+/*
+ * Consistent copy of the latest snapshot, strings terminated and counts
+ * clamped. 0, or -1 with errno EAGAIN (no snapshot yet), ETIMEDOUT (the
+ * sequence stayed odd for HT_SF_READ_TRIES tries) or ENODATA (truncated).
+ */
+#define HT_SF_READ_TRIES 200 /* each yields: a loaded machine makes a yield cost milliseconds */
+#define HT_SF_SEQ_OFFSET 32 /* of the sequence counter in the file (tests craft files) */
 int ht_statsfile_read(struct ht_statsfile *f, struct ht_sf_data *d);
 
 /* One JSON object on one line (no newline); returns its length (truncated to len-1). */
