@@ -3,6 +3,7 @@
  * balloon per NUMA node. It trusts the host (which owns the machine) and
  * sleeps in poll()/sigtimedwait() between requests. */
 #include "balloon.h"
+#include "demand.h"
 #include "proto.h"
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@ struct agent {
 	struct hc_balloon b;
 	struct hc_range *ranges;
 	char sysctl[128];
+	const char *stats_dir;  /* NULL: each process's own runtime directory */
 	long start;
 	int timeout_ms;
 	int verbose;
@@ -140,6 +142,16 @@ static json_object *handle(struct agent *a, json_object *m)
 		json_object_object_add(r, "nodes", nodes_json(a));
 	} else if (!strcmp(op, "status")) {
 		json_object_object_add(r, "nodes", nodes_json(a));
+	} else if (!strcmp(op, "demand")) {
+		struct hc_demand d;
+		hc_demand_scan(&d, a->stats_dir);
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "procs", json_object_new_int64(d.procs));
+		json_object_object_add(j, "hot_set", json_object_new_int64(d.hot_set));
+		json_object_object_add(j, "fast_budget", json_object_new_int64(d.fast_budget));
+		json_object_object_add(j, "fast_used", json_object_new_int64(d.fast_used));
+		json_object_object_add(r, "demand", j);
+		json_object_object_add(r, "nodes", nodes_json(a));
 	} else if (!strcmp(op, "inflate") || !strcmp(op, "deflate")) {
 		if (hc_msg_int(m, "node", &node) < 0 || hc_msg_u64(m, "bytes", &bytes) < 0) {
 			json_object_put(r);
@@ -172,26 +184,27 @@ static json_object *handle(struct agent *a, json_object *m)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hypertier-balloond [--port NAME] [--device PATH] [--reserve MIB] [--timeout MS] [-v]\n");
+	fprintf(f, "usage: hypertier-balloond [--port NAME] [--device PATH] [--reserve MIB] [--timeout MS] [--stats-dir DIR] [-v]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "port", 1, 0, 'p' }, { "device", 1, 0, 'd' }, { "reserve", 1, 0, 'r' },
-		{ "timeout", 1, 0, 't' }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "timeout", 1, 0, 't' }, { "stats-dir", 1, 0, 's' }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *port = HC_PORT_NAME, *dev = NULL;
 	struct agent a = { .timeout_ms = 5000 };
 	unsigned long long reserve_mib = 16;
 	int c;
-	while ((c = getopt_long(argc, argv, "p:d:r:t:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:r:t:s:vh", lo, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'p': port = optarg; break;
 		case 'd': dev = optarg; break;
 		case 'r': reserve_mib = strtoull(optarg, &end, 10); break;
 		case 't': a.timeout_ms = (int)strtol(optarg, &end, 10); break;
+		case 's': a.stats_dir = optarg; break;
 		case 'v': a.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
