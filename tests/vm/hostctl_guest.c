@@ -200,6 +200,10 @@ static void hostile(const char *mode, const char *dev)
 			} else if (strcmp(mode, "escape")) {
 				json_object_object_add(rep, "ranges", hc_ranges_json(rg, nr));
 			}
+		} else if (!strcmp(op, "demand")) { /* as an agent from before the demand report */
+			json_object_put(rep);
+			rep = hc_msg_new((unsigned)seq, "error");
+			json_object_object_add(rep, "why", json_object_new_string("unknown op demand"));
 		} else {
 			json_object_put(rep);
 			rep = NULL;
