@@ -57,6 +57,16 @@ json_object *hc_agent_handle(struct hc_agent *a, json_object *m)
 		json_object_object_add(r, "nodes", nodes_json(a));
 	} else if (!strcmp(op, "status")) {
 		json_object_object_add(r, "nodes", nodes_json(a));
+	} else if (!strcmp(op, "demand") && a->demand) {
+		struct hc_demand d;
+		a->demand(&d, a->stats_dir);
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "procs", json_object_new_int64(d.procs));
+		json_object_object_add(j, "hot_set", json_object_new_int64(d.hot_set));
+		json_object_object_add(j, "fast_budget", json_object_new_int64(d.fast_budget));
+		json_object_object_add(j, "fast_used", json_object_new_int64(d.fast_used));
+		json_object_object_add(r, "demand", j);
+		json_object_object_add(r, "nodes", nodes_json(a));
 	} else if (!strcmp(op, "inflate") || !strcmp(op, "deflate")) {
 		if (hc_msg_int(m, "node", &node) < 0 || hc_msg_u64(m, "bytes", &bytes) < 0) {
 			json_object_put(r);

@@ -77,26 +77,27 @@ static int open_port(const char *name, const char *dev, char *why)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hypertier-balloond [--port NAME] [--device PATH] [--reserve MIB] [--timeout MS] [-v]\n");
+	fprintf(f, "usage: hypertier-balloond [--port NAME] [--device PATH] [--reserve MIB] [--timeout MS] [--stats-dir DIR] [-v]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "port", 1, 0, 'p' }, { "device", 1, 0, 'd' }, { "reserve", 1, 0, 'r' },
-		{ "timeout", 1, 0, 't' }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "timeout", 1, 0, 't' }, { "stats-dir", 1, 0, 's' }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	const char *port = HC_PORT_NAME, *dev = NULL;
-	struct hc_agent a = { .timeout_ms = 5000 };
+	struct hc_agent a = { .timeout_ms = 5000, .demand = hc_demand_scan };
 	unsigned long long reserve_mib = 16;
 	int c;
-	while ((c = getopt_long(argc, argv, "p:d:r:t:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:r:t:s:vh", lo, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'p': port = optarg; break;
 		case 'd': dev = optarg; break;
 		case 'r': reserve_mib = strtoull(optarg, &end, 10); break;
 		case 't': a.timeout_ms = (int)strtol(optarg, &end, 10); break;
+		case 's': a.stats_dir = optarg; break;
 		case 'v': a.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -2,6 +2,7 @@
  * per-NUMA-node balloon (see hostctl(8)). A thin command: it attaches to the
  * VM's QMP socket and to the guest agent's port, does its work and exits;
  * what must persist lives in a small JSON state file. */
+#include "cli.h"
 #include "link.h"
 #include "size.h"
 #include "state.h"
@@ -33,8 +34,9 @@ static void usage(FILE *f)
 		"  grant VM [--fast SIZE] [--slow SIZE] [--class guaranteed|burstable|besteffort]\n"
 		"           [--fast-min S] [--fast-max S] [--slow-min S] [--slow-max S] [--name NAME]\n"
 		"           [--agent SOCKET] [--chunk SIZE] [--fast-node N] [--slow-node N]\n"
-		"  status VM [--json]\n"
+		"  status VM [--json]  |  status --prometheus [VM]\n"
 		"  rebalance [--fast-capacity S] [--slow-capacity S] [--total-capacity S] [--dry-run]\n"
+		"  balance [--step S] [--hysteresis S] [--headroom S] [--interval SEC [--count N]] [--dry-run]\n"
 		"  forget VM\n"
 		"VM is a QMP socket path or a name from the state file. See hostctl(8).\n");
 }
@@ -391,19 +393,50 @@ static void note_oversubscribed(struct hc_state *s)
 	}
 }
 
+/* The guest's demand next to the fast quota (text), or "demand" (JSON). */
+static void status_demand(const struct hc_vmstate *v, struct hc_link *l, json_object *root, int json)
+{
+	struct hc_demand d;
+	char why[HC_WHY], a[32], b[32], c[32], q[32];
+	int ok = l && hc_link_demand(l, &d, why) == 0;
+	if (!l)
+		snprintf(why, sizeof(why), "agent unreachable");
+	if (json) {
+		json_object *j = json_object_new_object();
+		if (ok) {
+			json_object_object_add(j, "procs", json_object_new_int64(d.procs));
+			json_object_object_add(j, "hot_set", json_object_new_int64(d.hot_set));
+			json_object_object_add(j, "fast_budget", json_object_new_int64(d.fast_budget));
+			json_object_object_add(j, "fast_used", json_object_new_int64(d.fast_used));
+		} else {
+			json_object_object_add(j, "error", json_object_new_string(why));
+		}
+		json_object_object_add(root, "demand", j);
+	} else if (ok) {
+		printf("fast  demand: hot set %s in %" PRIu64 " processes (budget %s, used %s) against quota %s\n", sz(d.hot_set, a),
+		       d.procs, sz(d.fast_budget, b), sz(d.fast_used, c), v->t[HC_FAST].set ? sz(v->t[HC_FAST].quota, q) : "none");
+	} else {
+		printf("fast  demand: unknown (%s)\n", why);
+	}
+}
+
 static int cmd_status(struct opts *o, int argc, char **argv)
 {
-	static const struct option lo[] = { { "json", 0, 0, 'j' }, { "agent", 1, 0, 'a' }, { 0, 0, 0, 0 } };
-	int c;
+	static const struct option lo[] = { { "json", 0, 0, 'j' }, { "agent", 1, 0, 'a' }, { "prometheus", 0, 0, 'P' }, { 0, 0, 0, 0 } };
+	int c, prom = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "ja:", lo, NULL)) != -1) {
-		if (c == 'j')
+		if (c == 'P')
+			prom = 1;
+		else if (c == 'j')
 			o->json = 1;
 		else if (c == 'a')
 			o->agent = argv[optind - 1];
 		else
 			return usage(stderr), 2;
 	}
+	if (prom && optind >= argc - 1)
+		return hc_status_prometheus(o, optind == argc - 1 ? argv[optind] : NULL);
 	if (optind != argc - 1)
 		return usage(stderr), 2;
 	const char *key = argv[optind];
@@ -508,6 +541,7 @@ static int cmd_status(struct opts *o, int argc, char **argv)
 		}
 	}
 	json_object_object_add(root, "tiers", tiers);
+	status_demand(v, agent_ok ? &l : NULL, root, o->json);
 	if (o->json)
 		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
@@ -609,6 +643,52 @@ static int cmd_forget(struct opts *o, struct hc_state *s, int argc, char **argv)
 	return 0;
 }
 
+/* What cmd_balance.c borrows (cli.h). */
+const char *hc_cli_state(const struct opts *o) { return o->state; }
+int hc_cli_deadline(const struct opts *o) { return o->deadline_ms; }
+int hc_cli_dry_run(const struct opts *o) { return o->dry_run; }
+void hc_cli_set_dry_run(struct opts *o) { o->dry_run = 1; }
+int hc_cli_parse_size(const char *s, uint64_t *v) { return parse_sz(s, v); }
+int hc_cli_apply(const struct opts *o, struct hc_vmstate *v) { return apply(o, v); }
+
+int hc_cli_merge(const struct opts *o, const struct hc_vmstate *w, char *why)
+{
+	struct hc_state m;
+	int r = merge(o, w, &m, why);
+	hc_state_free(&m);
+	return r;
+}
+
+int hc_cli_probe(const struct opts *o, const struct hc_vmstate *v, struct hc_probe *p, char *why)
+{
+	struct hc_vm vm;
+	struct hc_link l = { .ch.fd = -1 };
+	struct hc_attach_opts ao = { o->timeout_ms, o->fast_node, o->slow_node, NULL };
+	memset(p, 0, sizeof(*p));
+	hc_deadline_set(hc_now_ms() + o->deadline_ms);
+	int rc = hc_vm_attach(&vm, v->qmp, &ao, why);
+	if (rc == 0 && hc_link_open(&l, vm.agent_path, o->timeout_ms, p->why) == 0) {
+		p->up = 1;
+		p->has_demand = hc_link_demand(&l, &p->d, p->why) == 0;
+	}
+	for (int t = 0; t < HC_NTIERS && rc == 0; t++) {
+		const struct hc_node_info *ni = &l.node[vm.tier[t].node];
+		p->t[t].node = vm.tier[t].node;
+		p->t[t].size = vm.tier[t].size;
+		p->t[t].backed = hc_file_backed(vm.tier[t].fd);
+		if (p->up && ni->present) {
+			p->t[t].present = 1;
+			p->t[t].balloon = ni->balloon;
+			p->t[t].free = ni->free;
+			p->t[t].total = ni->total;
+		}
+	}
+	hc_link_close(&l);
+	hc_vm_detach(&vm);
+	hc_deadline_set(0);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -644,6 +724,8 @@ int main(int argc, char **argv)
 		return cmd_grant(&o, sub_argc, sub_argv);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(&o, sub_argc, sub_argv);
+	if (!strcmp(cmd, "balance"))
+		return cmd_balance(&o, sub_argc, sub_argv);
 	if (strcmp(cmd, "rebalance") && strcmp(cmd, "forget")) {
 		usage(stderr);
 		return 2;

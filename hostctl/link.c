@@ -243,3 +243,22 @@ void hc_link_close(struct hc_link *l)
 	l->ranges = NULL;
 	l->ext = NULL;
 }
+
+int hc_link_demand(struct hc_link *l, struct hc_demand *d, char *why)
+{
+	json_object *r = call(l, req(l, "demand"), "demand", why), *j;
+	if (!r)
+		return -1;
+	struct hc_demand t;
+	int rc = -1;
+	if (!json_object_object_get_ex(r, "demand", &j) || !json_object_is_type(j, json_type_object) ||
+	    hc_msg_u64(j, "procs", &t.procs) < 0 || hc_msg_u64(j, "hot_set", &t.hot_set) < 0 ||
+	    hc_msg_u64(j, "fast_budget", &t.fast_budget) < 0 || hc_msg_u64(j, "fast_used", &t.fast_used) < 0)
+		snprintf(why, HC_WHY, "refused agent reply: demand without procs, hot_set, fast_budget and fast_used as integers >= 0");
+	else if (t.procs > HC_DEMAND_MAX_PROCS || t.hot_set > (1ULL << 50) || t.fast_budget > (1ULL << 50) || t.fast_used > (1ULL << 50))
+		snprintf(why, HC_WHY, "refused agent reply: demand out of range (over %d processes or 1 PiB)", HC_DEMAND_MAX_PROCS);
+	else if ((rc = read_nodes(l, r, why)) == 0)
+		*d = t;
+	json_object_put(r);
+	return rc;
+}

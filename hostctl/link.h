@@ -3,6 +3,7 @@
 #define HC_LINK_H
 #include "proto.h"
 #include "tier.h"
+#include "demand.h"
 
 enum { HC_MAX_NODES = 64 };
 
@@ -35,4 +36,8 @@ int hc_link_inflate(struct hc_link *l, struct hc_tier *t, uint64_t bytes, uint64
 		    struct hc_inflate_stats *st, char *why);
 int hc_link_deflate(struct hc_link *l, int node, uint64_t bytes, uint64_t *released, char *why);
 void hc_link_close(struct hc_link *l);
+/* Ask for the guest's demand (refreshes node info too). A reply with a
+ * field missing, of the wrong type or beyond HC_STATE_MAX_BYTES is refused
+ * whole: -1 with why, d untouched. */
+int hc_link_demand(struct hc_link *l, struct hc_demand *d, char *why);
 #endif

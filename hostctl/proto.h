@@ -11,6 +11,10 @@
  *   commit  {node, ok}         -> no reply: the host punched (ok=true) or
  *                                 refused (ok=false) the last inflate
  *   deflate {node, bytes}      -> {node, bytes}
+ *   demand                     -> nodes[] as status, and demand: {procs,
+ *                                 hot_set, fast_budget, fast_used} summed
+ *                                 over the guest's HyperTier processes
+ *                                 (an older agent answers error: no report)
  * An inflated chunk that is not committed is released by the agent. */
 #ifndef HC_PROTO_H
 #define HC_PROTO_H

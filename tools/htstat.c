@@ -13,10 +13,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: htstat [--json] [-i SECONDS] [-n COUNT] [-d DIR] PID\n"
+	fprintf(f, "usage: htstat [--json | --prometheus] [-i SECONDS] [-n COUNT] [-d DIR] PID\n"
 		   "Show a HyperTier process's fast-tier use, hot set, migrations, sampling and\n"
 		   "hottest ranges and allocation sites. Also installed as hypertier-stat.\n"
 		   "  --json        one JSON object per report\n"
+		   "  --prometheus  gauges and counters in the Prometheus text format (once)\n"
 		   "  -i SECONDS    repeat every SECONDS (default: report once)\n"
 		   "  -n COUNT      stop after COUNT reports\n"
 		   "  -d DIR        stats directory (default: the process owner's, see htstat(1))\n");
@@ -86,18 +87,40 @@ static void show(const struct ht_sf_data *d, int pid)
 	}
 }
 
+/* The Prometheus text exposition format, one family after another. */
+static void prom(const struct ht_sf_data *d, int pid)
+{
+	const struct ht_stats *s = &d->st;
+	const struct { const char *name, *type, *help; uint64_t v; } m[] = {
+		{ "fast_used_bytes", "gauge", "Managed bytes resident on the fast node.", s->fast_used },
+		{ "fast_budget_bytes", "gauge", "Fast-tier budget in force (quota, capacity and balloon).", s->fast_budget },
+		{ "fast_quota_bytes", "gauge", "Configured fast-tier quota (0: none).", s->fast_quota },
+		{ "slow_used_bytes", "gauge", "Managed bytes resident on the slow node.", s->slow_used },
+		{ "hot_set_bytes", "gauge", "Bytes the classifier counts as hot.", s->hot_set_bytes },
+		{ "promotions_total", "counter", "Pages moved to the fast tier.", s->pages_promoted },
+		{ "demotions_total", "counter", "Pages moved to the slow tier.", s->pages_demoted },
+		{ "samples_total", "counter", "Access samples delivered to the classifier.", s->samples },
+		{ "samples_lost_total", "counter", "Access samples the kernel dropped.", s->samples_lost },
+	};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		printf("# HELP hypertier_process_%s %s\n# TYPE hypertier_process_%s %s\nhypertier_process_%s{pid=\"%d\"} %" PRIu64 "\n",
+		       m[i].name, m[i].help, m[i].name, m[i].type, m[i].name, pid, m[i].v);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' },
 					      { "interval", required_argument, 0, 'i' },
-					      { "count", required_argument, 0, 'n' }, { 0, 0, 0, 0 } };
-	int json = 0, c;
+					      { "count", required_argument, 0, 'n' },
+					      { "prometheus", no_argument, 0, 'P' }, { 0, 0, 0, 0 } };
+	int json = 0, prometheus = 0, c;
 	double interval = 0;
 	long count = -1;
 	const char *dir = NULL;
 	while ((c = getopt_long(argc, argv, "ji:n:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'P': prometheus = 1; break;
 		case 'i': interval = strtod(optarg, NULL); break;
 		case 'n': count = strtol(optarg, NULL, 10); break;
 		case 'd': dir = optarg; break;
@@ -117,6 +140,10 @@ int main(int argc, char **argv)
 	}
 	if (interval < 0 || (interval == 0 && count > 1)) {
 		fprintf(stderr, "htstat: -n needs -i SECONDS > 0\n");
+		return 2;
+	}
+	if (prometheus && (json || interval > 0 || count > 1)) {
+		fprintf(stderr, "htstat: --prometheus writes one snapshot: no --json, -i or -n\n");
 		return 2;
 	}
 	if (count < 0)
@@ -147,7 +174,9 @@ int main(int argc, char **argv)
 			ht_statsfile_close(f, 0);
 			return 1;
 		}
-		if (json) {
+		if (prometheus) {
+			prom(&d, (int)pid);
+		} else if (json) {
 			static char line[32768];
 			ht_sf_json(&d, (int)pid, line, sizeof(line));
 			printf("%s\n", line);

@@ -31,7 +31,10 @@ struct vm {
 	volatile int mode;
 	volatile int rounds, commits, stale, trickled; /* what the peers did */
 	volatile int busy;                           /* a peer is mid-script */
+	volatile uint64_t hot;                       /* hot set the agent reports */
+	volatile int dmode;                          /* DEMAND_* below */
 };
+enum { DEMAND_OK, DEMAND_NEGATIVE, DEMAND_STRING, DEMAND_MISSING, DEMAND_HUGE };
 static struct vm A = { .name = "A" }, B = { .name = "B" };
 static const char *mtree, *hostctl;
 static char state[128], out[1 << 16];
@@ -195,6 +198,14 @@ static void agent_line(struct vm *v, int fd, json_object *m, uint64_t *gpa)
 		say(fd, "{\"v\":1,\"seq\":%u,\"op\":\"inflate\",\"node\":%d,\"ranges\":[[%llu,%llu]]}\n", s, node,
 		    (unsigned long long)*gpa, (unsigned long long)bytes);
 		*gpa += bytes;
+	} else if (!strcmp(op, "demand")) {
+		static const char *const hot[] = { "%llu", "-1", "\"1G\"", NULL, "1152921504606846976" };
+		char h[32];
+		snprintf(h, sizeof(h), hot[v->dmode] ? hot[v->dmode] : "0", (unsigned long long)v->hot);
+		say(fd, "{\"v\":1,\"seq\":%u,\"op\":\"demand\",\"demand\":{\"procs\":2,%s%s%s\"fast_budget\":1,\"fast_used\":1},\"nodes\":%s}\n",
+		    s, v->dmode == DEMAND_MISSING ? "" : "\"hot_set\":", v->dmode == DEMAND_MISSING ? "" : h,
+		    v->dmode == DEMAND_MISSING ? "" : ",", NODES);
+		return;
 	} else if (!strcmp(op, "commit")) {
 		json_object *k;
 		v->commits += json_object_object_get_ex(m, "ok", &k) && json_object_get_boolean(k);
@@ -341,6 +352,8 @@ static void corrupt(const char *name, const char *text, const char *want)
 	int rc = run(NULL, "status B --agent %s%s", B.agent, "");
 	ok(rc == 1 && strstr(out, want) && lines(out) == 1 && clean(out), "corrupt state (%s): refused, naming it (exit %d)", name, rc);
 }
+
+#include "hostile_balance.h"
 
 int main(void)
 {
@@ -503,6 +516,8 @@ int main(void)
 	fclose(f);
 	rc = run(NULL, "status B --agent %s%s", B.agent, "");
 	ok(rc == 1 && strstr(out, "larger than"), "state file over the size cap refused unread (exit %d)", rc);
+
+	balance_cases();
 
 	char rm[1024];
 	snprintf(rm, sizeof(rm), "rm -rf %s %s %s %s %s %s", A.dir, B.dir, A.fast, A.slow, B.fast, B.slow);

@@ -200,6 +200,10 @@ static void hostile(const char *mode, const char *dev)
 			} else if (strcmp(mode, "escape")) {
 				json_object_object_add(rep, "ranges", hc_ranges_json(rg, nr));
 			}
+		} else if (!strcmp(op, "demand")) { /* as an agent from before the demand report */
+			json_object_put(rep);
+			rep = hc_msg_new((unsigned)seq, "error");
+			json_object_object_add(rep, "why", json_object_new_string("unknown op demand"));
 		} else {
 			json_object_put(rep);
 			rep = NULL;
@@ -288,8 +292,12 @@ int main(void)
 				snprintf(out, sizeof(out), "%llu", (unsigned long long)fr);
 		} else if (!strncmp(line, "run ", 4)) {
 			pid_t pid = fork();
-			if (pid == 0) {
-				execlp(line + 4, line + 4, (char *)NULL);
+			if (pid == 0) { /* "run PROG ARG...": words split on spaces */
+				char *av[9] = { 0 };
+				int k = 0;
+				for (char *w = strtok(line + 4, " "); w && k < 8; w = strtok(NULL, " "))
+					av[k++] = w;
+				execvp(av[0], av);
 				_exit(127);
 			}
 			snprintf(out, sizeof(out), "ok %d", pid);
