@@ -36,7 +36,8 @@ static void usage(FILE *f)
 		"  status VM [--json]\n"
 		"  rebalance [--fast-capacity S] [--slow-capacity S] [--total-capacity S] [--dry-run]\n"
 		"  forget VM\n"
-		"VM is a QMP socket path or a name from the state file. See hostctl(8).\n");
+		"VM is a QMP socket path, libvirt:DOMAIN[@URI] (default URI " HC_LIBVIRT_DEFAULT_URI "%s)\n"
+		"or a name from the state file. See hostctl(8).\n", hc_qmp_open_libvirt ? "" : "; not in this build");
 }
 
 static int die(const char *fmt, const char *a, const char *b)
@@ -320,6 +321,28 @@ static int cmd_grant(struct opts *o, int argc, char **argv)
 	return rc < 0 ? 1 : rc;
 }
 
+/* key names a VM not in the state file: a QMP socket (default name: its
+ * file name less .sock) or libvirt:DOMAIN[@URI] (the domain's name). */
+static int vm_spec(const char *key, char *nm, size_t n)
+{
+	char uri[1024];
+	if (hc_libvirt_spec(key, nm, n, uri, sizeof(uri)) == 1)
+		return 1;
+	struct stat st;
+	if (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	snprintf(nm, n, "%s", base_name(key));
+	char *dot = strrchr(nm, '.');
+	if (dot && !strcmp(dot, ".sock"))
+		*dot = 0;
+	return 1;
+}
+
+static const char *vm_spec_hint(const char *key)
+{
+	return strncmp(key, HC_LIBVIRT_PREFIX, strlen(HC_LIBVIRT_PREFIX)) ? "" : " (libvirt:DOMAIN or libvirt:DOMAIN@URI)";
+}
+
 /* The operator's part of a grant, under the state lock: 0 or an exit code. */
 static int decide(struct opts *o, struct hc_state *s, const char *key, const char *name, int cls, const uint64_t *want,
 		  const uint64_t *mn, const uint64_t *mx, const int *has_want, const int *has_min, const int *has_max,
@@ -327,14 +350,11 @@ static int decide(struct opts *o, struct hc_state *s, const char *key, const cha
 {
 	struct hc_vmstate *v = find_vm(s, key);
 	if (!v) {
-		struct stat st;
-		if (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode))
-			return die("%s is neither a VM in the state file nor a QMP socket%s", key, "");
 		char nm[64];
-		snprintf(nm, sizeof(nm), "%s", name ? name : base_name(key));
-		char *dot = strrchr(nm, '.');
-		if (!name && dot && !strcmp(dot, ".sock"))
-			*dot = 0;
+		if (!vm_spec(key, nm, sizeof(nm)))
+			return die("%s is neither a VM in the state file nor a QMP socket%s", key, vm_spec_hint(key));
+		if (name)
+			snprintf(nm, sizeof(nm), "%s", name);
 		if (hc_state_find(s, nm))
 			return die("a VM named %s already exists; pick another with --name%s", nm, "");
 		char abs[PATH_MAX];
@@ -420,12 +440,12 @@ static int cmd_status(struct opts *o, int argc, char **argv)
 		v = &tmp;
 	}
 	hc_state_free(&st8); /* a copy is all status needs */
-	struct stat st;
-	if (!v && (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode)))
-		return die("%s is neither a VM in the state file nor a QMP socket%s", key, "");
+	char nm[64];
+	if (!v && !vm_spec(key, nm, sizeof(nm)))
+		return die("%s is neither a VM in the state file nor a QMP socket%s", key, vm_spec_hint(key));
 	if (!v) {
 		memset(&tmp, 0, sizeof(tmp));
-		snprintf(tmp.name, sizeof(tmp.name), "%s", base_name(key));
+		snprintf(tmp.name, sizeof(tmp.name), "%s", nm);
 		snprintf(tmp.qmp, sizeof(tmp.qmp), "%s", key);
 		tmp.cls = HC_BURSTABLE;
 		v = &tmp;
