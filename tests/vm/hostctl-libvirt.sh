@@ -19,6 +19,16 @@ done
 [ -S /run/libvirt/libvirt-sock ] && virsh -c "$uri" version >/dev/null 2>&1 &&
 	fail "a libvirtd already runs here; this test starts and stops its own"
 
+# A private mount namespace with a tmpfs on libvirt's memory_backing_dir:
+# guest RAM as on /dev/shm (st_blocks exact, no ext4 extent blocks), and
+# nothing of it outside this test.
+ramdir=/var/lib/libvirt/qemu/ram
+if [ -z "${HT_LIBVIRT_NS:-}" ]; then
+	command -v unshare >/dev/null || fail "unshare missing (util-linux)"
+	HT_LIBVIRT_NS=1 exec unshare -m --propagation private "$BASH" "$0" "$@"
+fi
+mkdir -p "$ramdir" && mount -t tmpfs -o mode=755 hostctl-test "$ramdir" || fail "cannot mount a tmpfs on $ramdir"
+
 d=$(mktemp -d "${TMPDIR:-/tmp}/htlibvirt.XXXXXX") || fail "mktemp failed"
 chmod 755 "$d"
 name=ht-$$ bad=ht-$$-private pids=()
@@ -27,7 +37,7 @@ cleanup() {
 	virsh -c "$uri" destroy "$bad" >/dev/null 2>&1
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$d"
+	[ -n "${HT_KEEP:-}" ] && echo "# kept $d" || rm -rf "$d"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -66,6 +76,7 @@ domain() {
     <initrd>$d/initrd.gz</initrd>
     <cmdline>console=ttyS0 quiet panic=-1 numa_balancing=disable cryptomgr.notests mitigations=off no_timer_check</cmdline>
   </os>
+  <features><acpi/><apic/></features>
   <cpu mode='maximum'>
     <numa>
       <cell id='0' cpus='0-1' memory='$tier_mib' unit='MiB' memAccess='$2'/>
@@ -96,12 +107,13 @@ domain "$name" shared >"$d/$name.xml"
 virsh -c "$uri" create "$d/$name.xml" >"$d/create.log" 2>&1 || { sed 's/^/# /' "$d/create.log"; fail "virsh create failed"; }
 for i in $(seq 1200); do
 	grep -q '@@HT-READY@@' "$d/$name.console" 2>/dev/null && break
-	virsh -c "$uri" domstate "$name" 2>/dev/null | grep -q running || break
+	[ "$(virsh -c "$uri" domstate "$name" 2>/dev/null)" = running ] || break
 	sleep 0.1
 done
 grep -q '@@HT-READY@@' "$d/$name.console" 2>/dev/null || {
 	tr -d '\r' <"$d/$name.console" | tail -n 20 | sed 's/^/# console: /'
-	fail "the guest never ran ht-ready"
+	tail -n 5 "/var/log/libvirt/qemu/$name.log" | sed 's/^/# qemu log: /'
+	fail "the guest never ran ht-ready (domain $(virsh -c "$uri" domstate "$name" 2>&1))"
 }
 id=$(virsh -c "$uri" domid "$name")
 ram=$(echo /var/lib/libvirt/qemu/ram/"$id-$name")
