@@ -35,6 +35,7 @@ name=ht-$$ bad=ht-$$-private pids=()
 cleanup() {
 	virsh -c "$uri" destroy "$name" >/dev/null 2>&1
 	virsh -c "$uri" destroy "$bad" >/dev/null 2>&1
+	virsh -c "$uri" undefine "$name-example" >/dev/null 2>&1
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	[ -n "${HT_KEEP:-}" ] && echo "# kept $d" || rm -rf "$d"
@@ -142,5 +143,17 @@ else
 	sed 's/^/# /' "$d/create2.log"
 	echo "not ok $n - the share=off domain could not be created"; rc=1
 fi
+# The example in examples/ is valid libvirt XML that this libvirtd defines.
+n=$((n + 1))
+ex=${abs_top_srcdir:-$vm/../..}/examples/hypertier-domain.xml
+sed "s/type='kvm'/type='qemu'/; s|<name>hypertier-vm<|<name>$name-example<|" "$ex" >"$d/example.xml"
+if virt-xml-validate "$ex" domain >"$d/example.log" 2>&1 && virsh -c "$uri" define --validate "$d/example.xml" >>"$d/example.log" 2>&1 &&
+	virsh -c "$uri" dumpxml "$name-example" >"$d/example.def" && grep -q "name='org.hypertier.0'" "$d/example.def"; then
+	echo "ok $n - examples/hypertier-domain.xml validates and defines (as type qemu)"
+else
+	sed 's/^/# /' "$d/example.log"
+	echo "not ok $n - examples/hypertier-domain.xml validates and defines (as type qemu)"; rc=1
+fi
+virsh -c "$uri" undefine "$name-example" >/dev/null 2>&1
 echo "1..$n"
 exit "$rc"
