@@ -15,7 +15,8 @@ fail() { echo "Bail out! hostctl-libvirt: $*"; exit 1; }
 for p in /usr/sbin/libvirtd /usr/sbin/virtlogd virsh; do
 	command -v "$p" >/dev/null || fail "$p missing: apt-get install --no-install-recommends libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 done
-"$b/hostctl/hostctl" --help | grep -q 'not in this build' && fail "hostctl was built without libvirt (install libvirt-dev, re-run configure)"
+help=$("$b/hostctl/hostctl" --help)
+case "$help" in *"not in this build"*) fail "hostctl was built without libvirt (install libvirt-dev, re-run configure)" ;; esac
 [ -S /run/libvirt/libvirt-sock ] && virsh -c "$uri" version >/dev/null 2>&1 &&
 	fail "a libvirtd already runs here; this test starts and stops its own"
 
