@@ -65,7 +65,7 @@ echo "# libvirtd $(virsh -c "$uri" version --daemon | sed -n 's/.*daemon: *//p')
 kernel=$("$vm/run-guest" --initrd-only --vm-dir "$d" --bin "$b/hostctl/hypertier-balloond" --bin "$b/tests/vm/hostctl_guest" \
 	-- 'hostctl_guest & ht-ready; wait') || fail "building the guest initramfs failed: $kernel"
 
-# domain NAME ACCESS: the test guest as libvirt XML (examples/hypertier-domain.xml, shrunk).
+# domain NAME ACCESS SOURCE: the test guest as libvirt XML (examples/hypertier-domain.xml, shrunk).
 domain() {
 	cat <<EOF
 <domain type='qemu'>
@@ -90,7 +90,7 @@ domain() {
     </numa>
   </cpu>
   <memoryBacking>
-    <source type='file'/>
+    <source type='$3'/>
     <access mode='$2'/>
   </memoryBacking>
   <on_reboot>destroy</on_reboot>
@@ -105,7 +105,7 @@ domain() {
 </domain>
 EOF
 }
-domain "$name" shared >"$d/$name.xml"
+domain "$name" shared file >"$d/$name.xml"
 virsh -c "$uri" create "$d/$name.xml" >"$d/create.log" 2>&1 || { sed 's/^/# /' "$d/create.log"; fail "virsh create failed"; }
 for i in $(seq 1200); do
 	grep -q '@@HT-READY@@' "$d/$name.console" 2>/dev/null && break
@@ -122,28 +122,40 @@ ram=$(echo /var/lib/libvirt/qemu/ram/"$id-$name")
 [ -f "$ram/ram-node0" ] && [ -f "$ram/ram-node1" ] || fail "no backing files in $ram (libvirt's memory_backing_dir moved?)"
 
 FAST_FILE=$ram/ram-node0 SLOW_FILE=$ram/ram-node1 TIER_MIB=$tier_mib VM_DIR=$d VM_NAME=$name \
-	QMP_SOCK="libvirt:$name@$uri" HOSTCTL="$b/hostctl/hostctl" "$b/tests/vm/test_hostctl_host" libvirt >"$d/tap"
+	QMP_SOCK="libvirt:$name@$uri" HOSTCTL="$b/hostctl/hostctl" timeout -k 5 300 "$b/tests/vm/test_hostctl_host" libvirt >"$d/tap"
 rc=$?
 grep -v '^1\.\.' "$d/tap"
 n=$(grep -c '^\(not \)\?ok ' "$d/tap")
 
-# share=off: the same guest with access mode='private', refused at attach.
-# It never needs to run: created paused.
-domain "$bad" private >"$d/$bad.xml"
-n=$((n + 1))
-if virsh -c "$uri" create --paused "$d/$bad.xml" >"$d/create2.log" 2>&1; then
-	out=$(HOSTCTL_STATE=$d/hostctl.json "$b/hostctl/hostctl" status "libvirt:$bad@$uri" 2>&1)
+# check WHAT VM WANT: hostctl status VM fails with WANT in its message.
+check() {
+	n=$((n + 1))
+	out=$(HOSTCTL_STATE=$d/hostctl.json "$b/hostctl/hostctl" status "$2" 2>&1)
 	src=$?
 	echo "$out" | sed 's/^/#   | /'
-	if [ "$src" = 1 ] && grep -q 'refused: memdev ram-node0 has share=off' <<<"$out"; then
-		echo "ok $n - share=off domain refused (exit $src)"
+	if [ "$src" = 1 ] && grep -q "$3" <<<"$out"; then
+		echo "ok $n - $1 (exit $src)"
 	else
-		echo "not ok $n - share=off domain refused (exit $src)"; rc=1
+		echo "not ok $n - $1 (exit $src)"; rc=1
 	fi
-else
-	sed 's/^/# /' "$d/create2.log"
-	echo "not ok $n - the share=off domain could not be created"; rc=1
-fi
+}
+# Refusals: the same guest with access mode='private' (share=off) or memfd
+# RAM; they never need to run, so they are created paused.
+# refused ACCESS SOURCE WHAT WANT
+refused() {
+	domain "$bad" "$1" "$2" >"$d/$bad.xml"
+	if virsh -c "$uri" create --paused "$d/$bad.xml" >"$d/$bad.log" 2>&1; then
+		check "$3 domain refused" "libvirt:$bad@$uri" "$4"
+	else
+		sed 's/^/# /' "$d/$bad.log"
+		n=$((n + 1)); echo "not ok $n - the $3 domain could not be created"; rc=1
+	fi
+	virsh -c "$uri" destroy "$bad" >/dev/null 2>&1
+}
+refused private file share=off 'refused: memdev ram-node0 has share=off'
+refused shared memfd memfd 'refused: memdev ram-node0 is not a memory-backend-file'
+check "a domain that does not exist: clear error" "libvirt:$name-none@$uri" "no libvirt domain $name-none at $uri"
+
 # The example in examples/ is valid libvirt XML that this libvirtd defines.
 n=$((n + 1))
 ex=${abs_top_srcdir:-$vm/../..}/examples/hypertier-domain.xml
