@@ -193,12 +193,18 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* realpath of a QMP socket path; a libvirt: spec is kept as it is. */
+static char *vm_path(const char *key, char *abs)
+{
+	return strncmp(key, HC_LIBVIRT_PREFIX, strlen(HC_LIBVIRT_PREFIX)) ? realpath(key, abs) : NULL;
+}
+
 /* By name, or by QMP socket path however it is spelled. */
 static struct hc_vmstate *find_vm(struct hc_state *s, const char *key)
 {
 	char abs[PATH_MAX];
 	struct hc_vmstate *v = hc_state_find(s, key);
-	if (!v && realpath(key, abs))
+	if (!v && vm_path(key, abs))
 		v = hc_state_find(s, abs);
 	return v;
 }
@@ -214,7 +220,7 @@ static int lock_vm(const struct opts *o, const char *key, struct hc_state *s, ch
 	struct hc_vmstate *v = find_vm(s, key);
 	if (v)
 		snprintf(qmp, sizeof(qmp), "%s", v->qmp);
-	else if (!realpath(key, qmp))
+	else if (!vm_path(key, qmp))
 		snprintf(qmp, sizeof(qmp), "%s", key);
 	hc_state_free(s);
 	int fd = hc_vm_lock(o->state, qmp, o->deadline_ms);
@@ -358,7 +364,7 @@ static int decide(struct opts *o, struct hc_state *s, const char *key, const cha
 		if (hc_state_find(s, nm))
 			return die("a VM named %s already exists; pick another with --name%s", nm, "");
 		char abs[PATH_MAX];
-		if (!realpath(key, abs))
+		if (!vm_path(key, abs))
 			snprintf(abs, sizeof(abs), "%s", key);
 		if (!(v = hc_state_add(s, nm, abs)))
 			return die("out of memory%s%s", "", "");
