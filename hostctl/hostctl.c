@@ -38,7 +38,8 @@ static void usage(FILE *f)
 		"  rebalance [--fast-capacity S] [--slow-capacity S] [--total-capacity S] [--dry-run]\n"
 		"  balance [--step S] [--hysteresis S] [--headroom S] [--interval SEC [--count N]] [--dry-run]\n"
 		"  forget VM\n"
-		"VM is a QMP socket path or a name from the state file. See hostctl(8).\n");
+		"VM is a QMP socket path, libvirt:DOMAIN[@URI] (default URI " HC_LIBVIRT_DEFAULT_URI "%s)\n"
+		"or a name from the state file. See hostctl(8).\n", hc_qmp_open_libvirt ? "" : "; not in this build");
 }
 
 static int die(const char *fmt, const char *a, const char *b)
@@ -194,12 +195,18 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* realpath of a QMP socket path; a libvirt: spec is kept as it is. */
+static char *vm_path(const char *key, char *abs)
+{
+	return strncmp(key, HC_LIBVIRT_PREFIX, strlen(HC_LIBVIRT_PREFIX)) ? realpath(key, abs) : NULL;
+}
+
 /* By name, or by QMP socket path however it is spelled. */
 static struct hc_vmstate *find_vm(struct hc_state *s, const char *key)
 {
 	char abs[PATH_MAX];
 	struct hc_vmstate *v = hc_state_find(s, key);
-	if (!v && realpath(key, abs))
+	if (!v && vm_path(key, abs))
 		v = hc_state_find(s, abs);
 	return v;
 }
@@ -215,7 +222,7 @@ static int lock_vm(const struct opts *o, const char *key, struct hc_state *s, ch
 	struct hc_vmstate *v = find_vm(s, key);
 	if (v)
 		snprintf(qmp, sizeof(qmp), "%s", v->qmp);
-	else if (!realpath(key, qmp))
+	else if (!vm_path(key, qmp))
 		snprintf(qmp, sizeof(qmp), "%s", key);
 	hc_state_free(s);
 	int fd = hc_vm_lock(o->state, qmp, o->deadline_ms);
@@ -322,6 +329,28 @@ static int cmd_grant(struct opts *o, int argc, char **argv)
 	return rc < 0 ? 1 : rc;
 }
 
+/* key names a VM not in the state file: a QMP socket (default name: its
+ * file name less .sock) or libvirt:DOMAIN[@URI] (the domain's name). */
+static int vm_spec(const char *key, char *nm, size_t n)
+{
+	char uri[1024];
+	if (hc_libvirt_spec(key, nm, n, uri, sizeof(uri)) == 1)
+		return 1;
+	struct stat st;
+	if (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	snprintf(nm, n, "%s", base_name(key));
+	char *dot = strrchr(nm, '.');
+	if (dot && !strcmp(dot, ".sock"))
+		*dot = 0;
+	return 1;
+}
+
+static const char *vm_spec_hint(const char *key)
+{
+	return strncmp(key, HC_LIBVIRT_PREFIX, strlen(HC_LIBVIRT_PREFIX)) ? "" : " (libvirt:DOMAIN or libvirt:DOMAIN@URI)";
+}
+
 /* The operator's part of a grant, under the state lock: 0 or an exit code. */
 static int decide(struct opts *o, struct hc_state *s, const char *key, const char *name, int cls, const uint64_t *want,
 		  const uint64_t *mn, const uint64_t *mx, const int *has_want, const int *has_min, const int *has_max,
@@ -329,18 +358,15 @@ static int decide(struct opts *o, struct hc_state *s, const char *key, const cha
 {
 	struct hc_vmstate *v = find_vm(s, key);
 	if (!v) {
-		struct stat st;
-		if (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode))
-			return die("%s is neither a VM in the state file nor a QMP socket%s", key, "");
 		char nm[64];
-		snprintf(nm, sizeof(nm), "%s", name ? name : base_name(key));
-		char *dot = strrchr(nm, '.');
-		if (!name && dot && !strcmp(dot, ".sock"))
-			*dot = 0;
+		if (!vm_spec(key, nm, sizeof(nm)))
+			return die("%s is neither a VM in the state file nor a QMP socket%s", key, vm_spec_hint(key));
+		if (name)
+			snprintf(nm, sizeof(nm), "%s", name);
 		if (hc_state_find(s, nm))
 			return die("a VM named %s already exists; pick another with --name%s", nm, "");
 		char abs[PATH_MAX];
-		if (!realpath(key, abs))
+		if (!vm_path(key, abs))
 			snprintf(abs, sizeof(abs), "%s", key);
 		if (!(v = hc_state_add(s, nm, abs)))
 			return die("out of memory%s%s", "", "");
@@ -453,12 +479,12 @@ static int cmd_status(struct opts *o, int argc, char **argv)
 		v = &tmp;
 	}
 	hc_state_free(&st8); /* a copy is all status needs */
-	struct stat st;
-	if (!v && (stat(key, &st) < 0 || !S_ISSOCK(st.st_mode)))
-		return die("%s is neither a VM in the state file nor a QMP socket%s", key, "");
+	char nm[64];
+	if (!v && !vm_spec(key, nm, sizeof(nm)))
+		return die("%s is neither a VM in the state file nor a QMP socket%s", key, vm_spec_hint(key));
 	if (!v) {
 		memset(&tmp, 0, sizeof(tmp));
-		snprintf(tmp.name, sizeof(tmp.name), "%s", base_name(key));
+		snprintf(tmp.name, sizeof(tmp.name), "%s", nm);
 		snprintf(tmp.qmp, sizeof(tmp.qmp), "%s", key);
 		tmp.cls = HC_BURSTABLE;
 		v = &tmp;

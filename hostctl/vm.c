@@ -205,7 +205,10 @@ int hc_vm_attach(struct hc_vm *vm, const char *qmp_path, const struct hc_attach_
 		return -1;
 	if (o->agent_path)
 		snprintf(vm->agent_path, sizeof(vm->agent_path), "%s", o->agent_path);
-	else if (!chardev[0]) {
+	else if (vm->qmp.ops->agent_path) { /* libvirt: the domain XML names it */
+		if (vm->qmp.ops->agent_path(&vm->qmp, vm->agent_path, sizeof(vm->agent_path), why) < 0)
+			return -1;
+	} else if (!chardev[0]) {
 		snprintf(why, HC_WHY, "no virtserialport named " HC_PORT_NAME " in the VM");
 		return -1;
 	} else if (find_agent_socket(vm, chardev, why) < 0)

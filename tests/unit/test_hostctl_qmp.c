@@ -201,6 +201,15 @@ int main(void)
 	ok(hc_chardev_unix_path("disconnected:unix:/run/a b/ch0.sock,server=on", path, sizeof(path)) == 0 &&
 	   !strcmp(path, "/run/a b/ch0.sock"), "chardev filename -> socket path");
 	ok(hc_chardev_unix_path("pty:/dev/pts/3", path, sizeof(path)) < 0, "non-unix chardev refused");
+	char dom[64], uri[128];
+	ok(hc_libvirt_spec("libvirt:vm1", dom, sizeof(dom), uri, sizeof(uri)) == 1 && !strcmp(dom, "vm1") &&
+	   !strcmp(uri, "qemu:///system"), "libvirt:vm1 -> vm1 on qemu:///system");
+	ok(hc_libvirt_spec("libvirt:vm1@qemu+ssh://root@h/system", dom, sizeof(dom), uri, sizeof(uri)) == 1 &&
+	   !strcmp(dom, "vm1") && !strcmp(uri, "qemu+ssh://root@h/system"), "libvirt:NAME@URI splits at the first @");
+	ok(hc_libvirt_spec("libvirt:", dom, sizeof(dom), uri, sizeof(uri)) < 0 &&
+	   hc_libvirt_spec("libvirt:@qemu:///system", dom, sizeof(dom), uri, sizeof(uri)) < 0 &&
+	   hc_libvirt_spec("libvirt:vm1@", dom, sizeof(dom), uri, sizeof(uri)) < 0, "libvirt spec without a name or URI refused");
+	ok(hc_libvirt_spec("/run/vm1/qmp.sock", dom, sizeof(dom), uri, sizeof(uri)) == 0, "a socket path is no libvirt spec");
 
 	struct hc_seg *segs;
 	size_t n = 0;

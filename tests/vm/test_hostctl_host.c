@@ -6,7 +6,9 @@
  *   grant:   grant, shrink and grow both tiers both ways, rebalance, agent restart
  *   hostile: lying agents, a real migration in progress
  *   budget:  libhypertier's fast budget follows a grant while a program runs
- *   vmem:    a virtio-mem device per node for the part above boot memory */
+ *   vmem:    a virtio-mem device per node for the part above boot memory
+ *   libvirt: a libvirt domain (QMP_SOCK=libvirt:NAME@URI, TIER_MIB, FAST_FILE,
+ *            SLOW_FILE set by hostctl-libvirt.sh): grants both ways, one liar */
 #include "qmp.h"
 #include "tap.h"
 #include <errno.h>
@@ -21,6 +23,7 @@
 
 #define MiB (1ULL << 20)
 static struct hc_chan ctl;
+static long long tier = 512 * MiB;
 static const char *hostctl, *qmp_sock, *vm_dir;
 static char out[1 << 16], state[512], fpath[2][512];
 static int ffd[2];
@@ -283,6 +286,36 @@ static void test_hostile(void)
 	tap_diag("VFIO refusal is not reproducible here (no IOMMU, no device to pass through); unit/test_hostctl_qmp covers it");
 }
 
+/* The same checks through libvirt, on tiers of TIER_MIB (quotas in 1/8ths). */
+static void test_libvirt(void)
+{
+	long long e = tier / 8;
+	ok(!strncmp(guest("agent-start"), "ok ", 3), "agent started in the guest");
+	int rc = run(NULL, "status %s --json", qmp_sock);
+	ok(rc == 0 && strstr(out, "\"health\":\"ok\"") && strstr(out, "\"memdev\":\"ram-node0\"") &&
+	   strstr(out, "\"memdev\":\"ram-node1\""), "status through libvirt: agent ok, tiers ram-node0/ram-node1 found");
+	rc = run(NULL, "grant %s --name vm --fast %lldM --slow %lldM", qmp_sock, tier >> 20, tier >> 20);
+	ok(rc == 0, "domain registered with full quotas");
+	grant_and_check("fast shrinks to 6/8", 6 * e, 8 * e, -2 * e, 0);
+	grant_and_check("slow shrinks to 5/8", 6 * e, 5 * e, 0, -3 * e);
+	grant_and_check("fast grows to 7/8", 7 * e, 5 * e, e, 0);
+	grant_and_check("slow grows to 7/8", 7 * e, 7 * e, 0, 2 * e);
+	grant_and_check("fast shrinks to 5/8", 5 * e, 7 * e, -2 * e, 0);
+	grant_and_check("slow shrinks to 6/8", 5 * e, 6 * e, 0, -e);
+
+	ok(!strncmp(guest("hostile overlap"), "ok", 2), "overlap: lying agent holds the port");
+	long long b0 = backed(0), b1 = backed(1);
+	rc = run(NULL, "--timeout 2000 grant vm --fast %lldM", (4 * e) >> 20);
+	ok(rc != 0 && strstr(out, "overlap"), "overlap: hostctl refused (exit %d)", rc);
+	ok(backed(0) >= b0 && backed(1) >= b1, "overlap: nothing punched in either tier file (%+lld / %+lld KiB)",
+	   (backed(0) - b0) >> 10, (backed(1) - b1) >> 10);
+	guest("hostile-stop");
+	ok(!strncmp(guest("agent-start"), "ok", 2), "real agent back");
+	/* The liar's takeover ended the real agent, whose balloons the kernel
+	 * freed: this grant re-applies both tiers in full. */
+	grant_and_check("real agent: quotas re-applied, fast at 4/8", 4 * e, 6 * e, -4 * e, -2 * e);
+}
+
 struct budget { unsigned long long bytes, epochs; unsigned enabled; long long memfree; };
 static struct budget budget(void)
 {
@@ -405,6 +438,8 @@ int main(int argc, char **argv)
 	if (!hostctl || !qmp_sock || !vm_dir || !name || argc != 2)
 		tap_bail("run me through run-guest --host-cmd with HOSTCTL set");
 	snprintf(state, sizeof(state), "%s/hostctl.json", vm_dir);
+	if (getenv("TIER_MIB"))
+		tier = atoll(getenv("TIER_MIB")) * MiB;
 	char why[HC_WHY], p[600];
 	snprintf(p, sizeof(p), "%s/ctl.sock", vm_dir);
 	int fd = hc_unix_connect(p, why);
@@ -412,19 +447,25 @@ int main(int argc, char **argv)
 		tap_bail(why);
 	/* Back every page of both tier files, so that punching shows in st_blocks. */
 	for (int t = 0; t < 2; t++) {
-		snprintf(fpath[t], sizeof(fpath[t]), "/dev/shm/%s-%s", name, t ? "slow" : "fast");
+		const char *f = getenv(t ? "SLOW_FILE" : "FAST_FILE");
+		if (f)
+			snprintf(fpath[t], sizeof(fpath[t]), "%s", f);
+		else
+			snprintf(fpath[t], sizeof(fpath[t]), "/dev/shm/%s-%s", name, t ? "slow" : "fast");
 		ffd[t] = open(fpath[t], O_RDWR);
 		struct stat st;
 		if (ffd[t] < 0 || fstat(ffd[t], &st) < 0 || fallocate(ffd[t], 0, 0, st.st_size) < 0)
 			tap_bail("cannot open/fallocate the tier files in /dev/shm");
 	}
-	ok(backed(0) == 512 * (long long)MiB && backed(1) == 512 * (long long)MiB, "both tier files fully backed to start");
+	ok(backed(0) == tier && backed(1) == tier, "both tier files fully backed to start");
 	if (!strcmp(argv[1], "grant"))
 		test_grant();
 	else if (!strcmp(argv[1], "budget"))
 		test_budget();
 	else if (!strcmp(argv[1], "vmem"))
 		test_vmem();
+	else if (!strcmp(argv[1], "libvirt"))
+		test_libvirt();
 	else
 		test_hostile();
 	guest("quit");
