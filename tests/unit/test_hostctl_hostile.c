@@ -302,8 +302,10 @@ static int finish(pid_t pid, const char *file, struct rusage *ru)
 	out[n] = 0;
 	if (f)
 		fclose(f);
-	for (char *l = strtok(strdup(out), "\n"); l; l = strtok(NULL, "\n"))
+	char *copy = strdup(out);
+	for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
 		tap_diag("  | %s", l);
+	free(copy);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

@@ -334,6 +334,7 @@ int main(void)
 		free(s.json);
 		free(s.rec);
 		free(tsv);
+		free(names[i]);
 	}
 	return tap_done();
 }
