@@ -30,6 +30,14 @@ int hc_libvirt_spec(const char *spec, char *name, size_t nlen, char *uri, size_t
 	return 1;
 }
 
+int hc_qmp_open_fd(struct hc_qmp *q, int fd, size_t max_line, int timeout_ms)
+{
+	memset(q, 0, sizeof(*q));
+	q->timeout_ms = timeout_ms;
+	q->ops = &sock_ops;
+	return hc_chan_init(&q->ch, fd, max_line);
+}
+
 int hc_qmp_open(struct hc_qmp *q, const char *path, int timeout_ms, char *why)
 {
 	memset(q, 0, sizeof(*q));

@@ -29,6 +29,8 @@ struct hc_qmp {
 /* spec: a QMP socket path, or libvirt:DOMAIN[@URI] (default URI
  * qemu:///system) where hostctl is built with libvirt. */
 int hc_qmp_open(struct hc_qmp *q, const char *spec, int timeout_ms, char *why);
+/* The socket transport on a connected fd, greeting not read (tests, fuzzing). */
+int hc_qmp_open_fd(struct hc_qmp *q, int fd, size_t max_line, int timeout_ms);
 /* libvirt:DOMAIN[@URI] -> name, uri; 1 if spec is one, 0 if not, -1 bad. */
 int hc_libvirt_spec(const char *spec, char *name, size_t nlen, char *uri, size_t ulen);
 /* In qmp_libvirt.c, linked into hostctl only (libvirt cannot be linked into

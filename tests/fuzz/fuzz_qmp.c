@@ -12,9 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[HC_WHY], path[PATH_MAX];
 	int peer, fd = fuzz_peer(data, size, &peer);
 	memset(&vm, 0, sizeof(vm));
-	if (fd < 0 || hc_chan_init(&vm.qmp.ch, fd, 64 << 10) < 0)
+	if (fd < 0 || hc_qmp_open_fd(&vm.qmp, fd, 64 << 10, 1000) < 0)
 		return 0;
-	vm.qmp.timeout_ms = 1000;
 	vm.tier[HC_FAST].node = 0;
 	vm.tier[HC_SLOW].node = 1;
 	json_object_put(hc_qmp_exec(&vm.qmp, "qmp_capabilities", NULL, why));
