@@ -36,12 +36,16 @@ static inline int fuzz_memfd(const uint8_t *data, size_t size, char *path, size_
 /* A file NAME holding data in this process's own temporary directory (for
  * readers that refuse links such as /proc/self/fd/N); path gets its name. */
 static char fuzz_dir[] = "/tmp/ht-fuzz-XXXXXX";
+static int fuzz_dir_made; /* not the template's last X: mkdtemp may put an X there (1 in 62) */
 static inline void fuzz_rmdir(void) { rmdir(fuzz_dir); }
 static inline int fuzz_file(const char *name, const uint8_t *data, size_t size, char *path, size_t len)
 {
-	if (fuzz_dir[sizeof(fuzz_dir) - 2] == 'X') {
-		if (!mkdtemp(fuzz_dir))
+	if (!fuzz_dir_made) {
+		if (!mkdtemp(fuzz_dir)) {
+			perror("fuzz_file: mkdtemp");
 			abort();
+		}
+		fuzz_dir_made = 1;
 		atexit(fuzz_rmdir);
 	}
 	snprintf(path, len, "%s/%s", fuzz_dir, name);
