@@ -10,4 +10,4 @@ for p in redis-server redis-cli; do
 done
 exec "$vm/run-guest" --kernel 6.12 --smp 1 --hmat --timeout 480 --lib "$b/preload/libhypertier.la" --bin "$b/tools/htstat" \
 	--bin "$(command -v redis-server)" --bin "$(command -v redis-cli)" --bin "$b/tests/vm/damon_busy" \
-	--file "$vm/redis_fault_guest.sh" -- 'sh /t/redis_fault_guest.sh'
+	--file "$vm/redis_lib.sh" --file "$vm/redis_fault_guest.sh" -- 'sh /t/redis_fault_guest.sh'

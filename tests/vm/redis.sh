@@ -11,4 +11,4 @@ for p in redis-server redis-cli redis-benchmark; do
 done
 exec "$vm/run-guest" --timeout 420 --lib "$b/preload/libhypertier.la" --bin "$b/tools/htstat" \
 	--bin "$(command -v redis-server)" --bin "$(command -v redis-cli)" --bin "$(command -v redis-benchmark)" \
-	--file "$vm/redis_guest.sh" -- 'sh /t/redis_guest.sh'
+	--file "$vm/redis_lib.sh" --file "$vm/redis_guest.sh" -- 'sh /t/redis_guest.sh'

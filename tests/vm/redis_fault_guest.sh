@@ -5,35 +5,10 @@
 # EFAULT/EBUSY/ENOMEM for some pages). Its data must stay identical by
 # DEBUG DIGEST to a plain server's, and the runtime must back off as
 # documented (failures counted, failed pages skipped, still promoting).
-n=0
-t() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-check() { d=$1; shift; if eval "$*"; then t 0 "$d"; else t 1 "$d"; fi; }
 CONF=sample=damon,fast_quota=24M,place=slow,fault_move=30,log=info,log_file=/tmp/ht.log,stats_interval=500ms
-SO=/t/lib/libhypertier.so
-ifconfig lo 127.0.0.1 up 2>/dev/null || ip link set lo up
+. /t/redis_lib.sh
 damon_busy --tick 400 &
 
-start() {
-	mkdir -p "$2"
-	if [ -n "$3" ]; then
-		LD_PRELOAD=$SO HYPERTIER_CONF=$CONF redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no \
-			--dir "$2" --enable-debug-command yes >"$2/out" 2>"$2/err" &
-	else
-		redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no \
-			--dir "$2" --enable-debug-command yes >"$2/out" 2>"$2/err" &
-	fi
-	pid=$!
-	i=0
-	while [ $i -lt 300 ]; do
-		[ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "Bail out! redis-server on port $1 did not answer: $(cat "$2/out" "$2/err" | tail -5)"
-	exit 1
-}
-c() { redis-cli -p "$P" "$@"; }
 load() {
 	c debug populate 60000 key 120 >/dev/null
 	i=0
@@ -51,7 +26,6 @@ work() {
 		k=$((k + 1))
 	done
 }
-stop() { c shutdown nosave >/dev/null 2>&1; wait "$1"; }
 json() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" /tmp/hs; }
 
 P=7101
