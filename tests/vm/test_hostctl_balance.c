@@ -45,8 +45,10 @@ static int run(const char *fmt, ...)
 	size_t k = fread(out, 1, sizeof(out) - 1, p);
 	out[k] = 0;
 	int st = pclose(p);
-	for (char *l = strtok(strdup(out), "\n"); l; l = strtok(NULL, "\n"))
+	char *copy = strdup(out);
+	for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
 		tap_diag("  | %s", l);
+	free(copy);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 

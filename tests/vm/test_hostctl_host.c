@@ -79,8 +79,10 @@ static int run(double *secs, const char *fmt, ...)
 	int st = pclose(p);
 	if (secs)
 		*secs = now() - t0;
-	for (char *l = strtok(strdup(out), "\n"); l; l = strtok(NULL, "\n"))
+	char *copy = strdup(out);
+	for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n"))
 		tap_diag("  | %s", l);
+	free(copy);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
