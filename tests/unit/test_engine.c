@@ -473,6 +473,60 @@ static void test_thread(void)
 	fake_fini(&f);
 }
 
+/*
+ * Early epochs: a dense sample stream re-ranks before the timer. The
+ * mechanism: ht_engine_due by the numbers, and the thread woken by ingest
+ * (a 60 s timer that never fires during the test).
+ */
+static void test_early_epoch(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	struct ht_engine *e = engine_on(&f, &a, 16 * M, "epoch=60s,epoch_samples=1000,epoch_min=50ms");
+	ht_engine_add_range(e, B, 16 * M, HT_ORIGIN_USER);
+	uint64_t t0 = 1000000000ull, ms = 1000000ull;
+	ok(ht_engine_due(e, t0), "due before the first epoch");
+	ht_engine_epoch(e, t0);
+	ok(!ht_engine_due(e, t0 + 100 * ms), "not due: timer far, no samples");
+	feed(e, 999, 0, B, B + 16 * M, B, B + 16 * M);
+	ok(!ht_engine_due(e, t0 + 100 * ms), "not due at 999 of 1000 samples");
+	feed(e, 1, 0, B, B + 16 * M, B, B + 16 * M);
+	ok(!ht_engine_due(e, t0 + 10 * ms), "1000 samples, but not before epoch_min");
+	ok(ht_engine_due(e, t0 + 50 * ms), "due at epoch_min with 1000 samples");
+	ht_engine_epoch(e, t0 + 50 * ms);
+	ok(!ht_engine_due(e, t0 + 200 * ms), "the epoch starts a new count");
+	ok(ht_engine_due(e, t0 + 50 * ms + 60000 * ms), "the timer still runs one");
+	ht_engine_destroy(e);
+	fake_fini(&f);
+
+	for (int dense = 0; dense < 2; dense++) {
+		e = engine_on(&f, &a, 16 * M, dense ? "epoch=60s,epoch_samples=1000,epoch_min=1ms" : "epoch=60s,epoch_samples=0");
+		ht_engine_add_range(e, B, 16 * M, HT_ORIGIN_USER);
+		ht_engine_start(e);
+		struct ht_stats st = { .size = sizeof(st) };
+		struct timespec ts = { 0, 10000000 };
+		/* 3 rounds of 1000 samples, each waited for (60 s: a hang, not a slow host) */
+		for (int round = 0; round < 3; round++) {
+			feed(e, 1000, 0, B, B + 16 * M, B, B + 16 * M);
+			for (int i = 0; i < (dense ? 6000 : 20); i++) {
+				ht_engine_get_stats(e, &st);
+				if (st.epochs > (uint64_t)round)
+					break;
+				nanosleep(&ts, NULL);
+			}
+		}
+		ht_engine_stop(e);
+		ht_engine_get_stats(e, &st);
+		if (dense)
+			ok(st.epochs >= 3 && st.epochs <= 4, "ingest woke the thread: %llu epochs for 3 x epoch_samples, timer at 60 s",
+			   (unsigned long long)st.epochs);
+		else
+			is_int(st.epochs, 0, "epoch_samples=0: the same samples wake nothing");
+		ht_engine_destroy(e);
+		fake_fini(&f);
+	}
+}
+
 /* The real actuator on this host's own memory (one node here, so moves stay on node 0). */
 static void test_numa_actuator(void)
 {
@@ -603,6 +657,7 @@ int main(void)
 	test_scan();
 	test_budget();
 	test_thread();
+	test_early_epoch();
 	test_args();
 	test_exchange();
 	test_hints();

@@ -43,6 +43,8 @@ X(damon_decay,   PCT,  "80",     0, 100, "decay used instead when the source is 
 X(damon_slots,   U64,  "4",      1, 64, "kdamonds to create when there are none (DAMON adds kdamonds only while all are off)")
 /* ranges and classifier */
 X(epoch,         DUR,  "500ms",  1000, 60000000, "classifier epoch")
+X(epoch_samples, U64,  "8192",   0, 100000000, "run an epoch early once this many samples arrived since the last one (0: timer only): a dense sample stream then re-ranks within the epoch instead of waiting for the timer; 8192 samples let a range holding 1% of them reach the split threshold (split_tau x 4 CPUs) in one epoch; off with DAMON, whose sample count is made up per report")
+X(epoch_min,     DUR,  "50ms",   1000, 60000000, "shortest time between two epochs, early ones included: bounds the epoch's own cost (placement scan, ranking) to epoch_min per epoch")
 X(rescan,        DUR,  "5s",     100000, 3600000000, "/proc/self/maps rescan period")
 X(manage,        ENUM, "anon",   0, 0, "anon|all: which mappings are managed")
 X(min_range,     SIZE, "2M",     4096, 0, "smallest range the classifier splits to")

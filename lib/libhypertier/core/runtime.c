@@ -428,8 +428,11 @@ static int start(struct ht_runtime *r)
 	}
 	char none_why[256] = "";
 	const struct ht_source_ops *ops = ht_source_select(&r->conf, none_why, sizeof(none_why));
-	if (ops == &ht_source_damon)
+	if (ops == &ht_source_damon) {
 		r->conf.decay = r->conf.damon_decay; /* before the engine copies the configuration */
+		/* DAMON's samples are region averages made up per report: their number is not evidence */
+		r->conf.epoch_samples = 0;
+	}
 	ht_actuator_numa_init(&r->act);
 	if (r->conf.fault_move) {
 		ht_actuator_fault_wrap(&r->act, &r->fault, (unsigned)r->conf.fault_move, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull);

@@ -39,6 +39,8 @@ struct ht_engine {
 	struct ht_exchange x;
 	struct ht_xplan plan;
 	_Atomic uint64_t quota;
+	_Atomic uint64_t since;   /* samples ingested since the last epoch began (early epochs) */
+	atomic_int kicked;        /* the early-epoch signal was sent for this epoch */
 	uint64_t epoch, last_ns, last_rescan_ns, recent_seen;
 	int maps;                 /* scan_maps was called: rescan every conf.rescan */
 	struct ht_stats pub;      /* engine fields only */
@@ -122,8 +124,31 @@ void ht_engine_destroy(struct ht_engine *e)
 void ht_engine_ingest(void *engine, const struct ht_sample *s, size_t n)
 {
 	struct ht_engine *e = engine;
-	if (e && s && n)
-		ht_counter_ingest(&e->cnt, &s[0].addr, sizeof(*s), n);
+	if (!e || !s || !n)
+		return;
+	ht_counter_ingest(&e->cnt, &s[0].addr, sizeof(*s), n);
+	uint64_t want = e->conf.epoch_samples, had = atomic_fetch_add_explicit(&e->since, n, memory_order_relaxed);
+	/*
+	 * Past the early-epoch mark: wake the epoch thread once per epoch. trylock:
+	 * ingest never waits; when busy, the next batch tries again.
+	 */
+	if (want && had + n >= want && !atomic_load_explicit(&e->kicked, memory_order_relaxed) &&
+	    !pthread_mutex_trylock(&e->smu)) {
+		atomic_store_explicit(&e->kicked, 1, memory_order_relaxed);
+		pthread_cond_signal(&e->cv);
+		pthread_mutex_unlock(&e->smu);
+	}
+}
+
+int ht_engine_due(struct ht_engine *e, uint64_t now_ns)
+{
+	if (!e)
+		return 0;
+	uint64_t last = e->last_ns;
+	if (!last || now_ns >= last + e->conf.epoch * 1000)
+		return 1;
+	return e->conf.epoch_samples && atomic_load_explicit(&e->since, memory_order_relaxed) >= e->conf.epoch_samples &&
+	       now_ns >= last + e->conf.epoch_min * 1000;
 }
 
 void ht_engine_on_map(struct ht_engine *e, void (*fn)(void *, uintptr_t, size_t, int), void *arg)
@@ -393,6 +418,8 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 		rescan_locked(e);
 		e->last_rescan_ns = now_ns;
 	}
+	atomic_store_explicit(&e->since, 0, memory_order_relaxed);
+	atomic_store_explicit(&e->kicked, 0, memory_order_relaxed);
 	begin_edit(e);
 	ht_classify_decay(&e->v, &e->cp);
 	for (size_t i = 0; i < e->v.n; i++)
@@ -515,21 +542,29 @@ size_t ht_engine_top_ranges(struct ht_engine *e, struct ht_range_info *out, size
 	return n;
 }
 
+/*
+ * Sleeps until the timer (conf.epoch after the last epoch) or, once
+ * ingest signals epoch_samples new samples, until epoch_min after the last
+ * epoch. No polling: each wake-up is the timer, the early-epoch signal or stop.
+ */
 static void *epoch_thread(void *arg)
 {
 	struct ht_engine *e = arg;
-	uint64_t period = e->conf.epoch * 1000, next = mono_ns() + period;
+	uint64_t period = e->conf.epoch * 1000, last = mono_ns();
 	pthread_mutex_lock(&e->smu);
 	while (!e->stopping) {
-		struct timespec ts = { (time_t)(next / 1000000000ull), (long)(next % 1000000000ull) };
-		if (pthread_cond_timedwait(&e->cv, &e->smu, &ts) != ETIMEDOUT)
-			continue; /* stop, or a spurious wake-up */
+		uint64_t next = last + period, now = mono_ns();
+		int early = e->conf.epoch_samples && atomic_load(&e->since) >= e->conf.epoch_samples;
+		if (early && last + e->conf.epoch_min * 1000 < next)
+			next = last + e->conf.epoch_min * 1000;
+		if (now < next) {
+			struct timespec ts = { (time_t)(next / 1000000000ull), (long)(next % 1000000000ull) };
+			pthread_cond_timedwait(&e->cv, &e->smu, &ts);
+			continue; /* re-evaluate: stop, the signal, the timer or a spurious wake-up */
+		}
 		pthread_mutex_unlock(&e->smu);
-		ht_engine_epoch(e, mono_ns());
-		uint64_t now = mono_ns();
-		next += period;
-		if (next < now) /* an epoch ran long: do not catch up in a burst */
-			next = now + period;
+		ht_engine_epoch(e, now);
+		last = mono_ns(); /* an epoch that ran long is not caught up in a burst */
 		pthread_mutex_lock(&e->smu);
 	}
 	pthread_mutex_unlock(&e->smu);

@@ -55,7 +55,18 @@ void ht_engine_ingest(void *engine, const struct ht_sample *s, size_t n);
  */
 int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns);
 
-/* Epoch thread: sleeps conf->epoch on a timer, signals blocked. 0 or -errno. */
+/*
+ * 1 when an epoch is due at now_ns: conf->epoch since the last one, or
+ * conf->epoch_samples samples since it and at least conf->epoch_min. For
+ * callers that drive ht_engine_epoch themselves (bench's simulated clock).
+ */
+int ht_engine_due(struct ht_engine *e, uint64_t now_ns);
+
+/*
+ * Epoch thread: sleeps conf->epoch on a timer, woken early by ingest once
+ * conf->epoch_samples samples arrived (no sooner than conf->epoch_min after
+ * the last epoch); signals blocked. 0 or -errno.
+ */
 int ht_engine_start(struct ht_engine *e);
 void ht_engine_stop(struct ht_engine *e);
 
