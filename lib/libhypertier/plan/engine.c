@@ -441,7 +441,9 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	if (order) {
 		ht_classify_rank(&e->v, order);
 		hot = ht_classify_hotset(&e->v, order, budget, e->page);
-		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget);
+		/* full: the hot set fills the budget, or the tier is at it already (first touch
+		 * filled it): cold ranges' new pages are then born slow, not born fast and trimmed */
+		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget || e->x.st.fast_used + e->page > budget);
 		ht_exchange_plan(&e->x, &e->v, order, budget, allowance(e, now_ns), e->epoch, &e->plan);
 		free(order);
 	} else {

@@ -185,19 +185,36 @@ void ht_classify_rank(const struct ht_ranges *v, size_t *order)
 	qsort_r(order, v->n, sizeof(*order), cmp_rank, (void *)v);
 }
 
+/*
+ * Bytes of r that hold pages at the last placement scan; its length before
+ * any scan. Pages never touched take no budget: a range counted by its
+ * length would claim fast-tier bytes that hold nothing.
+ */
+static uint64_t resident(const struct ht_range *r, uint64_t page)
+{
+	uint64_t n = (r->fast_pages + r->slow_pages) * page, len = r->end - r->start;
+	return n && n < len ? n : len;
+}
+
 uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page)
 {
 	uint64_t used = 0;
 	for (size_t k = 0; k < v->n; k++) {
 		struct ht_range *r = &v->r[order[k]];
 		int c = hint_class(r->hint);
-		uint64_t len = r->end - r->start;
+		uint64_t len = r->end - r->start, res = resident(r, page);
 		r->hot_bytes = 0;
-		if (c >= 3 || (c == 2 && r->count <= 0) || used >= budget)
+		if (c >= 3 || (c == 2 && r->count <= 0) || used + page > budget)
 			continue;
-		uint64_t take = budget - used < len ? (budget - used) / page * page : len;
-		r->hot_bytes = take;
-		used += take;
+		if (budget - used >= res) {
+			r->hot_bytes = len;
+			used += res;
+			continue;
+		}
+		/* the last range in part: the prefix that holds about the room left */
+		uint64_t take = (uint64_t)((double)(budget - used) * (double)len / (double)res) / page * page;
+		r->hot_bytes = take < len ? take : len;
+		used = budget;
 	}
 	return used;
 }

@@ -35,8 +35,10 @@ size_t ht_classify_merge(struct ht_ranges *v, const struct ht_classify_params *p
 void ht_classify_rank(const struct ht_ranges *v, size_t *order);
 /*
  * Mark the hot set: walk order until budget bytes are used (the last range
- * partially: its first bytes). AUTO ranges without samples, COLD and
- * PIN_SLOW are never hot. Sets every hot_bytes; returns the hot-set size.
+ * partially: its first bytes). A range uses its resident bytes (fast_pages +
+ * slow_pages of the last scan; its length before one). AUTO ranges without
+ * samples, COLD and PIN_SLOW are never hot. Sets every hot_bytes; returns
+ * the resident bytes of the hot set.
  */
 uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page);
 #endif
