@@ -23,13 +23,13 @@ static struct ht_topo topo(int fast_ns, int slow_ns, int far)
 	return t;
 }
 
-static struct ht_conf conf(const char *s)
+/* Defaults, with the three settings the gate reads (move_cost in us, as conf stores a duration). */
+static struct ht_conf conf(uint64_t period, uint64_t move_cost_us)
 {
 	struct ht_conf c;
-	char err[256];
 	ht_conf_defaults(&c);
-	if (ht_conf_parse(&c, s, err, sizeof(err)))
-		tap_bail(err);
+	c.sample_period = period;
+	c.move_cost = move_cost_us;
 	return c;
 }
 
@@ -37,7 +37,7 @@ int main(void)
 {
 	struct ht_worth w;
 	/* period 100, gap 110 ns: one decayed sample is worth 11 us on the fast tier; a move costs 2 us */
-	struct ht_conf c = conf("sample_period=100,move_cost=2us,split_sigma=3");
+	struct ht_conf c = conf(100, 2);
 	struct ht_topo t = topo(70, 180, 20);
 	ht_worth_init(&w, &c, &t);
 	ok(w.gain_ns > 10999 && w.gain_ns < 11001, "gain per sample = period x HMAT gap (%.0f ns)", w.gain_ns);
@@ -48,20 +48,20 @@ int main(void)
 	ok(ht_worth_pair(&w, 40, 40, 6, 6), "40 vs 6: beyond the noise");
 	ok(!ht_worth_pair(&w, 6, 6, 12, 12), "never for a colder page");
 
-	c = conf("sample_period=10007,move_cost=2us,split_sigma=3");
+	c = conf(10007, 2);
 	ht_worth_init(&w, &c, &t);
 	/* a range of 512 pages with 4 decayed samples: 1/128 per page, variance 4/512^2 */
 	ok(!ht_worth_pair(&w, 4.0 / 512, 4.0 / (512.0 * 512), 0, 0), "sparse: 4 samples over a range are noise (sqrt 4 < 3)");
 	ok(ht_worth_pair(&w, 16.0 / 512, 16.0 / (512.0 * 512), 0, 0), "16 samples over the range are not");
 
 	t = topo(0, 0, 20);
-	c = conf("sample_period=100,move_cost=2us");
+	c = conf(100, 2);
 	ht_worth_init(&w, &c, &t);
 	ok(w.gain_ns > 9999 && w.gain_ns < 10001, "no HMAT: SLIT 20/10 gives a 100 ns gap (%.0f)", w.gain_ns);
 	t = topo(0, 0, 10);
 	ht_worth_init(&w, &c, &t);
 	ok(w.gain_ns == 0 && ht_worth_pair(&w, 0.1, 0, 0.09, 0), "no latency gap known: the gate is off, the ranking decides");
-	c = conf("move_cost=0");
+	c = conf(100, 0);
 	t = topo(70, 180, 20);
 	ht_worth_init(&w, &c, &t);
 	ok(w.gain_ns == 0 && ht_worth_pair(&w, 0.1, 0, 0.09, 0), "move_cost=0: off");
