@@ -2,6 +2,10 @@
  * llc.c - the LLC model (llc.h). Each set keeps its ways most recently
  * used first, so a hit shifts the lines before it down one and a miss
  * drops the last: LRU without timestamps, and hot lines are found early.
+ * A way holds the line number divided by the set count (+1, 32 bits: two
+ * lines of one set alias only 2^32 sets x lines apart), so a 16-way set is
+ * one 64-byte host cache line, and the filter prefetches the set of the
+ * access a few ahead: the replay is bound by host memory latency.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +13,7 @@
 #include "llc.h"
 
 struct llc {
-	uint64_t *tag; /* nsets x ways line numbers + 1 (0: empty), MRU first */
+	uint32_t *tag; /* nsets x ways (line / nsets) + 1 (0: empty), MRU first */
 	uint64_t nsets;
 	unsigned ways, shift;
 };
@@ -24,7 +28,10 @@ struct llc *llc_create(uint64_t size, unsigned ways, unsigned line)
 	c->ways = ways;
 	c->shift = (unsigned)__builtin_ctz(line);
 	c->nsets = size / line / ways;
-	c->tag = calloc(c->nsets * ways, sizeof(*c->tag));
+	size_t bytes = (c->nsets * ways * sizeof(*c->tag) + 63) & ~(size_t)63;
+	c->tag = aligned_alloc(64, bytes);
+	if (c->tag)
+		memset(c->tag, 0, bytes);
 	if (!c->tag) {
 		free(c);
 		return NULL;
@@ -39,10 +46,15 @@ void llc_destroy(struct llc *c)
 	free(c);
 }
 
+static inline uint32_t *set_of(const struct llc *c, uint64_t addr)
+{
+	return c->tag + ((addr >> c->shift) % c->nsets) * c->ways;
+}
+
 int llc_access(struct llc *c, uint64_t addr)
 {
-	uint64_t ln = addr >> c->shift, t = ln + 1;
-	uint64_t *s = c->tag + (ln % c->nsets) * c->ways;
+	uint64_t ln = addr >> c->shift;
+	uint32_t t = (uint32_t)(ln / c->nsets) + 1, *s = set_of(c, addr);
 	unsigned k;
 	for (k = 0; k < c->ways && s[k] != t; k++)
 		if (!s[k])
@@ -79,6 +91,8 @@ int llc_filter(struct workload *w, const struct bench_opts *o, char *why, size_t
 			rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
 			off = (rs >> 40) & 4095;
 		}
+		if (i + 8 < w->n)
+			__builtin_prefetch(set_of(c, w->addr[w->page[i + 8]] + (w->off ? w->off[i + 8] : 0)), 1);
 		if (llc_access(c, w->addr[w->page[i]] + off)) {
 			run++;
 			continue;

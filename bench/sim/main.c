@@ -4,7 +4,7 @@
  * each workload is filtered through the LLC model once and every run
  * replays its misses. Prints a table; with --out=DIR also writes
  * results.csv, results.md, timeline.csv (hit ratio per 500 ms of modelled
- * time) and heat-*.dat (first period only).
+ * time) and heat-*.dat (those two at the first period only).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -134,6 +134,7 @@ int main(int argc, char **argv)
 		struct workload w;
 		if (load(&w, ws, &o))
 			return 1;
+		struct run_result first[16]; /* per policy, at the first period of this ratio */
 		for (int ri = 0; ri < nr * npd; ri++) {
 			struct bench_opts ro = o;
 			ro.fast_ratio = ratios[ri / npd];
@@ -142,7 +143,15 @@ int main(int argc, char **argv)
 			double base = 0;
 			for (int pi = 0; pi < np; pi++) {
 				struct run_result r;
-				if (bench_run(&ro, &w, pols[pi], &r)) {
+				if (ri % npd && !pols[pi]->sample) {
+					/* takes no samples: the period changes nothing, the first period's run stands */
+					r = first[pi];
+					r.period = ro.period;
+					r.samples = r.misses / ro.period;
+					if (!*r.note)
+						snprintf(r.note, sizeof(r.note), "run at period %llu",
+							 (unsigned long long)periods[0]);
+				} else if (bench_run(&ro, &w, pols[pi], &r)) {
 					fprintf(stderr, "ht-bench: %s on %s failed\n", pols[pi]->name, w.name);
 					return 1;
 				}
@@ -167,13 +176,19 @@ int main(int argc, char **argv)
 					fprintf(md, "| %s | %.3f | %llu | %s | %.2f%% | %.1f | %s | %llu | %s |\n", w.name,
 						ro.fast_ratio, (unsigned long long)ro.period, r.policy, 100 * hit, total / 1e6,
 						sp, (unsigned long long)mig, r.note);
-					for (size_t e = 0; e < r.nepochs; e++)
+					for (size_t e = 0; ri % npd == 0 && e < r.nepochs; e++) /* first period only */
 						fprintf(tl, "%s,%.4f,%s,%zu,%.5f,%llu\n", w.name, ro.fast_ratio, r.policy, e,
 							r.epoch_hit[e], (unsigned long long)ro.period);
 					if (r.heat)
 						write_heat(&o, &r);
 				}
-				run_result_free(&r);
+				if (ri % npd == 0 && npd > 1) { /* keep the numbers only */
+					first[pi] = r;
+					first[pi].epoch_hit = first[pi].heat = first[pi].true_heat = NULL;
+					first[pi].nepochs = 0;
+				}
+				if (!(ri % npd && !pols[pi]->sample))
+					run_result_free(&r);
 			}
 		}
 		workload_free(&w);
