@@ -20,7 +20,7 @@ FNR == 1 { next }
 	if (!($3 in pi)) { pi[$3] = ++np; pn[np] = $3 }
 	per = $13 == "" ? 101 : $13 + 0
 	if (!(per in di)) { di[per] = ++nd; dn[nd] = per }
-	mode = $12 == "" ? "all" : $12
+	mode = $12 == "" ? "old" : $12 # a CSV from before the mode column
 	hit[key, $3, per] = $6; sp[key, $3, per] = ($8 == "-" ? "" : $8); mib[key, $3, per] = $11
 	note[key, $3, per] = $15
 }
@@ -29,9 +29,10 @@ END {
 	for (i = 1; i <= nd; i++) for (j = i + 1; j <= nd; j++) if (dn[j] < dn[i]) { t = dn[i]; dn[i] = dn[j]; dn[j] = t }
 	p0 = dn[1]
 	what = mode == "llc" ? "LLC misses (llc mode: 32 MiB / 16-way LLC model unless told; only misses reach memory, are sampled and scored)" \
-			     : "all accesses (all mode: no cache model, every access reaches memory)"
+			     : mode == "all" ? "all accesses (all mode: no cache model, every access reaches memory)" \
+			     : "accesses (a result from before the LLC model and the modelled clock: every access counted, 500 ns of clock per access; rerun for current numbers)"
 	printf "Mode %s. Hit %%: share of the %s served by the fast tier. Speed-up: modelled time of first touch / the policy'"'"'s (LLC hits, tier latencies and migrations; the clock runs on it). Sample period 1/%d.\n", mode, what, p0
-	printf "oracle-static: exact bound for any static placement (first touch included). oracle-epoch: hit-ratio bound for policies that move at epoch boundaries (pays for its moves, so not a time bound). oracle-cost: best modelled time known offline (fastest of static and static + moves that pay over 1/4/16-epoch lookaheads; never slower than oracle-static), not a proven optimum.\n\n"
+	if (mode == "old") printf "Oracles as defined then (oracle-cost was not a bound).\n\n"; else printf "oracle-static: exact bound for any static placement (first touch included). oracle-epoch: hit-ratio bound for policies that move at epoch boundaries (pays for its moves, so not a time bound). oracle-cost: best modelled time known offline (fastest of static and static + moves that pay over 1/4/16-epoch lookaheads; never slower than oracle-static), not a proven optimum.\n\n"
 	printf "| workload | fast |"; for (j = 1; j <= np; j++) printf " %s |", pn[j]; print ""
 	printf "|---|---|"; for (j = 1; j <= np; j++) printf "---|"; print ""
 	for (i = 1; i <= nr; i++) {

@@ -28,7 +28,7 @@ static const struct opt opts[] = {
 	{ "hot-share", O_DBL, F(hot_share), 0, "0.9", "GUPS hot set: share of accesses" },
 	{ "hot-offset", O_DBL, F(hot_offset), 0, "0.5", "where the hot set (zipf head) starts, share of footprint" },
 	{ "zipf-s", O_DBL, F(zipf_s), 0, "0.99", "Zipf exponent" },
-	{ "move-every", O_U64, F(move_every), 0, "15000000", "moving hot set: accesses (before the LLC) between moves" },
+	{ "move-every", O_U64, F(move_every), 0, "50000000", "moving hot set: accesses (before the LLC) between moves (about 6 s of modelled time: 12 epochs)" },
 	{ "rate", O_SIZE, F(rate), 0, "256M", "migration cap for every policy, bytes per simulated second (0: none)" },
 	{ "seed", O_U64, F(seed), 0, "42", "random seed" },
 	{ "cpus", O_INT, F(cpus), 0, "4", "CPUs of the simulated fast node (the engine sizes its split threshold by the topology's CPUs)" },
