@@ -14,7 +14,9 @@ for set in synthetic traces; do
 	csv=$R/$set/results.csv
 	[ -f "$csv" ] || continue
 	for ratio in $(awk -F, 'NR > 1 {print $2}' "$csv" | sort -u); do
-		awk -F, -v r="$ratio" 'NR > 1 && $2 == r {
+		# the first sample period in the file (a --periods sweep has more)
+		p0=$(awk -F, 'NR == 2 {print $13}' "$csv")
+		awk -F, -v r="$ratio" -v p0="$p0" 'NR > 1 && $2 == r && $13 == p0 {
 			if (!($3 in pi)) { pi[$3] = ++np; pn[np] = $3 }
 			if (!($1 in wi)) { wi[$1] = ++nw; wn[nw] = $1 }
 			v[$1, $3] = $6 * 100 }
@@ -30,7 +32,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set yrange [0:100]
-set ylabel "% of all accesses served by the fast tier"
+set ylabel "% of memory accesses (LLC misses in llc mode) served by the fast tier"
 set key outside right
 set grid ytics
 plot for [c=2:$np] "$T/h.dat" using c:xtic(1) title columnheader
@@ -52,7 +54,7 @@ if [ -f "$csv" ]; then
 set terminal pngcairo size 1000,420 noenhanced
 set output "$R/timeline-$w.png"
 set title "$w: fast-tier hit ratio per epoch (fast tier = 1/5)"
-set xlabel "epoch (500 ms simulated)"
+set xlabel "epoch (500 ms of modelled time)"
 set ylabel "% hits"
 set yrange [0:100]
 set key outside right
@@ -71,7 +73,7 @@ for f in "$R"/synthetic/heat-*-hypertier-0.2.dat; do
 set terminal pngcairo size 1200,450 noenhanced
 set output "$R/heatmap-$w.png"
 set multiplot layout 1,2 title "$w: access hotness over address space and time (fast tier = 1/5)"
-set xlabel "epoch (500 ms simulated)"
+set xlabel "epoch (500 ms of modelled time)"
 set ylabel "address (1/128 of the span per row)"
 set autoscale fix
 set palette defined (0 "black", 1 "dark-red", 2 "orange", 3 "yellow")

@@ -67,5 +67,5 @@ done
 [ -n "$W" ] || { echo "traces: none captured"; exit 0; }
 # Short traces: 200k accesses per simulated epoch, 1 sample in 23, i.e.
 # about the same samples per epoch as the synthetic runs (1M / 101).
-"$B/ht-bench" --workloads="$W" --ratios='1/8;1/5;1/3' --epoch-accesses=200000 --period=23 --heat=0 \
+"$B/ht-bench" --workloads="$W" --ratios='1/8;1/5;1/3' --periods='101;1009;10007' --heat=0 \
 	--out="$R/traces" | tee "$R/traces.txt"

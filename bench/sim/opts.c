@@ -15,15 +15,20 @@ static const struct opt opts[] = {
 	{ "migrate-ns", O_U64, F(migrate_ns), 0, "2000", "modelled cost of migrating one 4 KiB page, ns" },
 	{ "fast-ratio", O_DBL, F(fast_ratio), 0, "0.2", "fast capacity as a share of the footprint (1/5)" },
 	{ "ratios", O_STR, F(ratios), S(ratios), "", "';'-separated fast ratios to sweep (overrides fast-ratio)" },
-	{ "period", O_U64, F(period), 0, "101", "one access in period becomes a sample" },
-	{ "epoch-accesses", O_U64, F(epoch_accesses), 0, "1000000", "accesses per simulated epoch (conf epoch, 500 ms)" },
-	{ "accesses", O_U64, F(accesses), 0, "60000000", "synthetic trace length (after the init pass)" },
+	{ "mode", O_STR, F(mode), S(mode), "llc", "llc: only LLC misses reach memory, are sampled and scored; all: every access does (no cache)" },
+	{ "llc-size", O_SIZE, F(llc_size), 0, "32M", "LLC capacity (llc mode)" },
+	{ "llc-ways", O_U64, F(llc_ways), 0, "16", "LLC associativity" },
+	{ "llc-line", O_SIZE, F(llc_line), 0, "64", "LLC line, bytes (a power of 2)" },
+	{ "hit-ns", O_DBL, F(hit_ns), 0, "1", "modelled cost of an LLC hit, ns" },
+	{ "period", O_U64, F(period), 0, "101", "one memory access (LLC miss in llc mode) in period becomes a sample" },
+	{ "periods", O_STR, F(periods), S(periods), "", "';'-separated periods to sweep (overrides period), e.g. 101;1009;10007" },
+	{ "accesses", O_U64, F(accesses), 0, "200000000", "synthetic trace length in accesses before the LLC (after the init pass)" },
 	{ "footprint", O_SIZE, F(footprint), 0, "1G", "synthetic footprint" },
 	{ "hot-frac", O_DBL, F(hot_frac), 0, "0.1", "GUPS hot set: share of pages" },
 	{ "hot-share", O_DBL, F(hot_share), 0, "0.9", "GUPS hot set: share of accesses" },
 	{ "hot-offset", O_DBL, F(hot_offset), 0, "0.5", "where the hot set (zipf head) starts, share of footprint" },
 	{ "zipf-s", O_DBL, F(zipf_s), 0, "0.99", "Zipf exponent" },
-	{ "move-every", O_U64, F(move_every), 0, "15000000", "moving hot set: accesses between moves" },
+	{ "move-every", O_U64, F(move_every), 0, "50000000", "moving hot set: accesses (before the LLC) between moves (about 6 s of modelled time: 12 epochs)" },
 	{ "rate", O_SIZE, F(rate), 0, "256M", "migration cap for every policy, bytes per simulated second (0: none)" },
 	{ "seed", O_U64, F(seed), 0, "42", "random seed" },
 	{ "cpus", O_INT, F(cpus), 0, "4", "CPUs of the simulated fast node (the engine sizes its split threshold by the topology's CPUs)" },
@@ -32,6 +37,7 @@ static const struct opt opts[] = {
 	{ "hemem-cool", O_U64, F(hemem_cool), 0, "18", "HeMem: a count reaching this advances the cooling clock" },
 	{ "hemem-tick-us", O_U64, F(hemem_tick_us), 0, "10000", "HeMem policy pass period, us" },
 	{ "memtis-cool", O_U64, F(memtis_cool), 0, "200000", "Memtis: samples between halvings (paper 2M at ~10x our rate)" },
+	{ "memtis-tick-us", O_U64, F(memtis_tick_us), 0, "500000", "Memtis: migration pass period, us of modelled time" },
 	{ "memtis-slack", O_DBL, F(memtis_slack), 0, "3", "Memtis: percent of fast kept out of the hot threshold" },
 	{ "tpp-tick-us", O_U64, F(tpp_tick_us), 0, "100000", "TPP: A-bit aging / demotion check period, us" },
 	{ "tpp-scan-us", O_U64, F(tpp_scan_us), 0, "1000000", "TPP: NUMA hint-fault scan period, us" },
@@ -68,6 +74,7 @@ void bench_opts_defaults(struct bench_opts *o)
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < NOPTS; i++)
 		set(o, &opts[i], opts[i].def);
+	o->oracle_horizon = -1;
 }
 
 void bench_opts_usage(FILE *f)
@@ -95,8 +102,9 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (o->period < 1 || o->epoch_accesses < 1 || o->fast_ratio <= 0 || o->fast_ratio > 1) {
-		fprintf(stderr, "ht-bench: period and epoch-accesses must be >= 1, fast-ratio in (0,1]\n");
+	if (o->period < 1 || o->fast_ratio <= 0 || o->fast_ratio > 1 ||
+	    (strcmp(o->mode, "llc") && strcmp(o->mode, "all"))) {
+		fprintf(stderr, "ht-bench: period must be >= 1, fast-ratio in (0,1], mode llc or all\n");
 		return -1;
 	}
 	return i;

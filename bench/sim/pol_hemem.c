@@ -26,8 +26,7 @@ static void *hm_create(struct machine *m, uint64_t *tick)
 	h->nunits = (m->w->npages + h->unit - 1) / h->unit;
 	h->count = calloc(h->nunits, sizeof(*h->count));
 	h->clock = calloc(h->nunits, sizeof(*h->clock));
-	double per_us = 1000.0 / m->ns_per_access;
-	h->tick = (uint64_t)(m->o->hemem_tick_us * per_us);
+	h->tick = m->o->hemem_tick_us * 1000; /* modelled ns */
 	*tick = h->tick ? h->tick : 1;
 	h->tick = *tick;
 	return h;

@@ -2,7 +2,9 @@
  * pol_hypertier.c - the project's own engine (plan/engine.h), unchanged,
  * against the simulated placement: the same classifier and exchange
  * planner the runtime uses, fed the sampled accesses, one
- * ht_engine_epoch() per simulated epoch.
+ * ht_engine_epoch() per conf epoch (500 ms) of modelled time. sample()
+ * keeps the latest sample's time, so a check after each batch (an early
+ * epoch when samples are dense) has the clock it needs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@ struct hyper {
 	struct ht_engine *e;
 	struct ht_range_info *top;
 	size_t ntop;
+	uint64_t last_ns; /* time of the latest sample ingested */
 };
 
 static void *hy_create(struct machine *m, uint64_t *tick)
@@ -59,7 +62,7 @@ static void *hy_create(struct machine *m, uint64_t *tick)
 	}
 	for (size_t i = 0; i < m->w->nspans; i++)
 		ht_engine_add_range(h->e, m->w->spans[i].start, m->w->spans[i].len, HT_ORIGIN_USER);
-	*tick = m->o->epoch_accesses;
+	*tick = m->epoch_ns;
 	return h;
 }
 
@@ -67,6 +70,9 @@ static void hy_sample(void *p, const struct ht_sample *s, size_t n)
 {
 	struct hyper *h = p;
 	ht_engine_ingest(h->e, s, n);
+	if (n)
+		h->last_ns = s[n - 1].time_ns;
+	/* (an early ht_engine_epoch(h->e, h->last_ns) on dense samples goes here) */
 }
 
 static void hy_tick(void *p, uint64_t now, const uint32_t *f, size_t nf)

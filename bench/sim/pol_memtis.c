@@ -3,7 +3,7 @@
  * per-page sampled counts in a log2 histogram; the hot threshold is the
  * lowest bin whose cumulative size (from the hottest bin down) still fits
  * the fast tier minus a slack (3%); counts halve every memtis_cool samples;
- * migration every 500 ms. (4 KiB pages: the huge-page split logic is not
+ * migration every memtis_tick_us (500 ms) of modelled time. (4 KiB pages: the huge-page split logic is not
  * modelled.)
  */
 #include <stdlib.h>
@@ -16,7 +16,7 @@ struct memtis {
 	struct machine *m;
 	uint32_t *count;
 	uint64_t hist[BINS];
-	uint64_t since_cool;
+	uint64_t since_cool, tick;
 };
 
 static int bin(uint32_t c) { return c ? 32 - __builtin_clz(c) : 0; }
@@ -29,7 +29,7 @@ static void *mt_create(struct machine *m, uint64_t *tick)
 	t->m = m;
 	t->count = calloc(m->w->npages, sizeof(*t->count));
 	t->hist[0] = m->w->npages;
-	*tick = m->o->epoch_accesses; /* 500 ms */
+	t->tick = *tick = m->o->memtis_tick_us * 1000;
 	return t;
 }
 
@@ -72,7 +72,7 @@ static void mt_tick(void *p, uint64_t now, const uint32_t *f, size_t nf)
 		cum += t->hist[b];
 		thr = b;
 	}
-	uint64_t budget = machine_tick_budget(m, m->o->epoch_accesses);
+	uint64_t budget = machine_tick_budget(m, t->tick);
 	size_t np = m->w->npages, cold = 0;
 	for (size_t pg = 0; pg < np && budget; pg++) {
 		if (bin(t->count[pg]) < thr || ht_sim_node(m->sim, (long)pg) != 1)

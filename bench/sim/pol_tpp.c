@@ -33,8 +33,7 @@ static void *tpp_create(struct machine *m, uint64_t *tick)
 	t->age = calloc(np, 1);
 	t->armed = calloc(np, 1);
 	t->fault_win = calloc(np, sizeof(*t->fault_win));
-	double per_us = 1000.0 / m->ns_per_access;
-	t->tick = (uint64_t)(m->o->tpp_tick_us * per_us);
+	t->tick = m->o->tpp_tick_us * 1000; /* modelled ns */
 	if (!t->tick)
 		t->tick = 1;
 	t->ticks_per_scan = m->o->tpp_scan_us / (m->o->tpp_tick_us ? m->o->tpp_tick_us : 1);

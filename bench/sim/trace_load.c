@@ -3,7 +3,8 @@
  * Each sample record is taken as one access of the full stream (convert
  * lackey output with every access kept); the bench does its own sampling.
  * Spans cover the touched pages (2 MiB aligned, merged across gaps under
- * 2 MiB); capacities are shares of the pages really touched.
+ * 2 MiB); capacities are shares of the pages really touched. The
+ * in-page offset of each access is kept for the LLC model (llc.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,26 +30,31 @@ int workload_load_trace(struct workload *w, const char *path, const char *name, 
 	size_t cap = 1 << 20, n = 0;
 	uint64_t *pn = malloc(cap * sizeof(*pn));
 	uint8_t *st = malloc(cap);
+	uint16_t *of = malloc(cap * sizeof(*of));
 	struct ht_trace_rec rec;
 	int rc = 0;
-	while (pn && st && (rc = ht_trace_read_next(r, &rec)) == 1) {
+	while (pn && st && of && (rc = ht_trace_read_next(r, &rec)) == 1) {
 		if (rec.kind != HT_TRACE_SAMPLE)
 			continue;
 		if (n == cap) {
 			cap *= 2;
 			uint64_t *p2 = realloc(pn, cap * sizeof(*pn));
 			uint8_t *s2 = realloc(st, cap);
+			uint16_t *o2 = realloc(of, cap * sizeof(*of));
 			if (p2)
 				pn = p2;
 			if (s2)
 				st = s2;
-			if (!p2 || !s2)
+			if (o2)
+				of = o2;
+			if (!p2 || !s2 || !o2)
 				break;
 		}
+		of[n] = (uint16_t)(rec.s.addr & 4095);
 		pn[n] = rec.s.addr >> 12;
 		st[n++] = rec.s.store;
 	}
-	if (!pn || !st) {
+	if (!pn || !st || !of) {
 		snprintf(why, whylen, "%s: out of memory", path);
 		rc = -1;
 	}
@@ -60,6 +66,7 @@ int workload_load_trace(struct workload *w, const char *path, const char *name, 
 			snprintf(why, whylen, "%s: no samples", path);
 		free(pn);
 		free(st);
+		free(of);
 		return -1;
 	}
 	/* distinct pages, sorted */
@@ -108,6 +115,7 @@ int workload_load_trace(struct workload *w, const char *path, const char *name, 
 	}
 	w->n = n;
 	w->store = st;
+	w->off = of;
 	free(base);
 	free(u);
 	free(pn);

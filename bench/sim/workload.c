@@ -3,6 +3,9 @@
  * workload starts with an initialisation pass that touches each page once
  * in address order (as GUPS fills its table), so first touch fills the
  * fast tier with the lowest addresses and the hot set must be found.
+ * Each access reads a random 8-byte word of its page (its own seeded
+ * stream, so the page sequence is the same as without offsets): the LLC
+ * (llc.h) sees lines, and a page is 64 of them.
  */
 #include <math.h>
 #include <stdio.h>
@@ -27,9 +30,10 @@ static int alloc_trace(struct workload *w, size_t npages, size_t n)
 	w->npages = w->touched = npages;
 	w->n = n;
 	w->page = malloc(n * sizeof(*w->page));
+	w->off = malloc(n * sizeof(*w->off));
 	w->addr = malloc(npages * sizeof(*w->addr));
 	w->spans = malloc(sizeof(*w->spans));
-	if (!w->page || !w->addr || !w->spans)
+	if (!w->page || !w->off || !w->addr || !w->spans)
 		return -1;
 	w->nspans = 1;
 	w->spans[0] = (struct bench_span){ SYN_BASE, npages * 4096 };
@@ -127,12 +131,17 @@ int workload_make(struct workload *w, const char *name, const struct bench_opts 
 		workload_free(w);
 		return -1;
 	}
+	uint64_t ro = o->seed ^ 0x6a09e667f3bcc909ULL;
+	for (size_t i = 0; i < n; i++)
+		w->off[i] = (uint16_t)(rng_next(&ro) & 4095 & ~7ULL);
 	return 0;
 }
 
 void workload_free(struct workload *w)
 {
 	free(w->page);
+	free(w->off);
+	free(w->hits);
 	free(w->store);
 	free(w->spans);
 	free(w->addr);
