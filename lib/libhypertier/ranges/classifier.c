@@ -185,19 +185,49 @@ void ht_classify_rank(const struct ht_ranges *v, size_t *order)
 	qsort_r(order, v->n, sizeof(*order), cmp_rank, (void *)v);
 }
 
-uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page)
+/* Give a place to the hot pages at least as dense as d (all when d < 0), while the budget lasts. */
+static uint64_t take_pages(struct ht_pg_cand *c, size_t nc, size_t *j, double d, uint64_t used, uint64_t budget,
+			   uint64_t page, uint64_t *inside)
 {
-	uint64_t used = 0;
+	for (; *j < nc && (d < 0 || c[*j].density >= d); (*j)++)
+		if (used + page <= budget) {
+			c[*j].hot = 1;
+			used += page;
+			inside[c[*j].range] += page;
+		}
+	return used;
+}
+
+uint64_t ht_classify_hotset_pages(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page,
+				  struct ht_pg_cand *cand, size_t ncand)
+{
+	uint64_t used = 0, *inside = ncand ? calloc(v->n, sizeof(*inside)) : NULL;
+	size_t j = 0;
+	if (!inside)
+		ncand = 0; /* no memory: the ranges alone */
+	for (size_t i = 0; i < ncand; i++)
+		cand[i].hot = 0;
 	for (size_t k = 0; k < v->n; k++) {
 		struct ht_range *r = &v->r[order[k]];
 		int c = hint_class(r->hint);
 		uint64_t len = r->end - r->start;
+		if (c >= 2)
+			used = take_pages(cand, ncand, &j, ht_range_density(r), used, budget, page, inside);
+		uint64_t mine = inside ? inside[order[k]] : 0;
 		r->hot_bytes = 0;
-		if (c >= 3 || (c == 2 && r->count <= 0) || used >= budget)
+		if (c >= 3 || (c == 2 && r->count <= 0) || (used >= budget && mine < len))
 			continue;
-		uint64_t take = budget - used < len ? (budget - used) / page * page : len;
+		/* the whole range holds its hot pages: their bytes are its own */
+		uint64_t take = budget - used + mine < len ? (budget - used) / page * page : len;
 		r->hot_bytes = take;
-		used += take;
+		used += take == len ? take - mine : take;
 	}
+	used = take_pages(cand, ncand, &j, -1, used, budget, page, inside);
+	free(inside);
 	return used;
+}
+
+uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page)
+{
+	return ht_classify_hotset_pages(v, order, budget, page, NULL, 0);
 }
