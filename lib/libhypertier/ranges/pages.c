@@ -7,11 +7,13 @@
  *
  *  - A decayed count-min sketch keyed by page number (HT_PG_ROWS rows of
  *    2^bits 32-bit cells, multiply-shift hashing), fed with every managed
- *    sample. It never under-counts, so a page whose estimate sits at the
- *    noise floor really has (about) no samples: that is how a cold page
+ *    sample. It never under-counts, so a page whose estimate is 0 really
+ *    has no (decayed) samples: that is how a cold page
  *    inside a dense range is recognised (ht_pages_cold), and only where the
  *    range expects page_cold_expect samples per page, so that a zero is
- *    significant (Poisson: P(0) = e^-3 = 5% at the default 3).
+ *    significant (Poisson: P(0) = e^-3 = 5% at the default 3). Collisions
+ *    can only hide a cold page (a sketch too full finds none), never
+ *    invent one.
  *  - A candidate table (buckets of HT_PG_WAYS one-word entries, a cache
  *    line each): a page of a range that is not already wholly hot enters it
  *    when its sketch estimate reaches page_hot; from then on the entry keeps
@@ -192,7 +194,6 @@ void ht_pages_epoch(struct ht_pages *p, const struct ht_ranges *v, void (*grace)
 		grace(arg);
 		free(old);
 		t = n;
-		p->noise = 0;
 	}
 	p->ncand = p->ncold = 0;
 	p->cand = t ? t->cand : NULL;
@@ -228,18 +229,13 @@ void ht_pages_decay(struct ht_pages *p)
 	if (!t)
 		return;
 	size_t ncell = (size_t)HT_PG_ROWS << t->bits, nent = (size_t)HT_PG_WAYS << (t->bits - 3);
-	uint64_t sum = 0;
 	for (size_t i = 0; i < ncell; i++) {
 		uint32_t c = atomic_load_explicit(&t->cell[i], memory_order_relaxed);
 		if (!c)
 			continue;
 		uint32_t nc = (uint32_t)(c * p->decay);
 		atomic_fetch_sub_explicit(&t->cell[i], c - nc, memory_order_relaxed); /* keeps a racing increment */
-		sum += nc;
 	}
-	/* the floor "zero" is measured at: the cells' mean, as it stands after another epoch of samples */
-	double mean = (double)sum / (double)ncell;
-	p->noise = (uint32_t)(p->decay > 0 ? mean / p->decay : mean);
 	for (size_t i = 0; i < nent; i++) {
 		uint64_t e = atomic_load_explicit(&t->ent[i], memory_order_relaxed);
 		for (int tries = 0; e && tries < 4; tries++) {
@@ -263,7 +259,7 @@ int ht_pages_dense(const struct ht_pages *p, const struct ht_range *r)
 	return p->cold_expect > 0 && per_page(p, r) >= p->cold_expect;
 }
 
-int ht_pages_zero(const struct ht_pages *p, uintptr_t addr) { return ht_pages_estimate(p, addr) <= p->noise; }
+int ht_pages_zero(const struct ht_pages *p, uintptr_t addr) { return ht_pages_estimate(p, addr) == 0; }
 
 int ht_pages_cold(const struct ht_pages *p, const struct ht_range *r, uintptr_t addr)
 {

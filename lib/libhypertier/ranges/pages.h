@@ -45,7 +45,6 @@ struct ht_pages {
 	double decay;       /* conf decay / 100 */
 	uint64_t cap;       /* conf page_state */
 	unsigned page_shift;
-	uint32_t noise;     /* sketch cells' mean after the last decay (a floor for "zero") */
 	struct ht_pg_cand *cand; /* = tab->cand, read by the control side only */
 	size_t ncand;
 	uintptr_t *cold;    /* fast pages found cold inside dense ranges by the last scan */
@@ -82,11 +81,11 @@ void ht_pages_decay(struct ht_pages *p);
 uint32_t ht_pages_estimate(const struct ht_pages *p, uintptr_t addr);
 /*
  * A page of r is significantly cold: r expects at least page_cold_expect
- * samples per page and the estimate is at the noise floor (Poisson: P(0) =
+ * samples per page and the page's estimate is 0 (Poisson: P(0) =
  * e^-expect; 5% at 3).
  */
 int ht_pages_cold(const struct ht_pages *p, const struct ht_range *r, uintptr_t addr);
-/* The two halves of that: r expects page_cold_expect per page; the page's estimate is at the floor. */
+/* The two halves of that: r expects page_cold_expect per page; the page's estimate is 0. */
 int ht_pages_dense(const struct ht_pages *p, const struct ht_range *r);
 int ht_pages_zero(const struct ht_pages *p, uintptr_t addr);
 /* The page is a tracked hot page (exact count at least page_hot). */
