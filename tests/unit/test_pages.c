@@ -5,7 +5,7 @@
  * pages inside hot ranges demoted first, and sparse samples move nothing
  * on their own.
  */
-#include "fake_act.h"
+#include "fake_engine.h"
 #include "hypertier.h"
 #include "plan/engine.h"
 #include "ranges/pages.h"
@@ -15,16 +15,6 @@
 #define M (1ul << 20)
 #define B 0x7f0000000000ul
 #define PG 4096ul
-
-static struct ht_conf cfg(const char *s)
-{
-	struct ht_conf c;
-	char err[256];
-	ht_conf_defaults(&c);
-	if (ht_conf_parse(&c, s, err, sizeof(err)))
-		tap_bail(err);
-	return c;
-}
 
 static void no_grace(void *arg) { (void)arg; }
 
@@ -169,17 +159,8 @@ static void feed_page(struct ht_engine *e, uintptr_t page, int n)
 
 static struct ht_engine *engine(struct fake *f, struct ht_actuator *a, uint64_t span, const char *conf)
 {
-	fake_init(f, a, B, span, 1);
-	struct ht_conf c = cfg(conf);
-	struct ht_topo t;
-	memset(&t, 0, sizeof(t));
-	t.fast = 0;
-	t.slow = 1;
-	t.tiered = 1;
-	return ht_engine_create(&c, &t, a);
+	return fake_engine(f, a, B, span, conf);
 }
-
-static uint64_t ns(int i) { return (uint64_t)(i + 1) * 500000000ull; }
 
 #define NHOT 32
 static uintptr_t hot_page(int i) { return B + (uint64_t)i * 2 * M + M + 3 * PG; } /* one in the middle of each 2 MiB */
@@ -199,7 +180,7 @@ static void scattered(int sparse)
 		for (int i = 0; i < NHOT; i++)
 			if (!sparse || (ep + i) % 2 == 0)
 				feed_page(e, hot_page(i), sparse ? 1 : 10);
-		ht_engine_epoch(e, ns(ep));
+		ht_engine_epoch(e, epoch_ns(ep));
 	}
 	int hot_fast = 0, nb_fast = 0;
 	for (int i = 0; i < NHOT; i++) {
@@ -251,7 +232,7 @@ static void test_cold_in_hot(void)
 	for (; ep < 10; ep++) {
 		feed_span(e, A_S, A_LEN, 3072, is_hole);
 		feed_span(e, W_S, W_LEN, 10, NULL);
-		ht_engine_epoch(e, ns(ep));
+		ht_engine_epoch(e, epoch_ns(ep));
 	}
 	struct ht_stats st = { .size = sizeof(st) };
 	ht_engine_get_stats(e, &st);
@@ -260,7 +241,7 @@ static void test_cold_in_hot(void)
 	feed_span(e, A_S, A_LEN, 3072, is_hole);
 	feed_span(e, W_S, W_LEN, 10, NULL);
 	feed_span(e, H_S, H_LEN, 4096, NULL);
-	ht_engine_epoch(e, ns(ep++));
+	ht_engine_epoch(e, epoch_ns(ep++));
 	long holes_slow = 0, a_slow = 0;
 	for (uintptr_t p = A_S; p < A_S + A_LEN; p += PG) {
 		int slow = f.node[fk_idx(&f, (void *)p)] == 1;
@@ -281,7 +262,7 @@ static void test_cold_in_hot(void)
 		feed_span(e, A_S, A_LEN, 3072, is_hole);
 		feed_span(e, W_S, W_LEN, 10, NULL);
 		feed_span(e, H_S, H_LEN, 4096, NULL);
-		ht_engine_epoch(e, ns(ep));
+		ht_engine_epoch(e, epoch_ns(ep));
 	}
 	long back = 0;
 	for (uintptr_t p = A_S; p < A_S + A_LEN; p += PG)
@@ -301,7 +282,7 @@ static void test_off(void)
 		feed_span(e, B, 64 * M, 200, NULL);
 		for (int i = 0; i < NHOT; i++)
 			feed_page(e, hot_page(i), 10);
-		ht_engine_epoch(e, ns(ep));
+		ht_engine_epoch(e, epoch_ns(ep));
 	}
 	struct ht_stats st = { .size = sizeof(st) };
 	ht_engine_get_stats(e, &st);

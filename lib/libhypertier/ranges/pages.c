@@ -186,8 +186,13 @@ void ht_pages_epoch(struct ht_pages *p, const struct ht_ranges *v, void (*grace)
 	uint64_t managed = 0;
 	for (size_t i = 0; i < v->n; i++)
 		managed += v->r[i].end - v->r[i].start;
-	unsigned bits = fit_bits(ht_pages_limit(p, managed));
+	uint64_t limit = ht_pages_limit(p, managed);
+	unsigned bits = fit_bits(limit);
 	struct ht_pg_tab *t = atomic_load(&p->tab);
+	/* shrink as soon as the bound says so; grow only with a quarter to spare, so that managed
+	 * bytes wavering at a size boundary do not restart the counts every epoch */
+	if (t && bits > t->bits)
+		bits = fit_bits(limit / 4 * 3) > t->bits ? fit_bits(limit / 4 * 3) : t->bits;
 	if ((t ? t->bits : 0) != bits) {
 		struct ht_pg_tab *n = bits ? tab_new(bits) : NULL;
 		struct ht_pg_tab *old = atomic_exchange(&p->tab, n);
