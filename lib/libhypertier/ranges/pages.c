@@ -6,7 +6,7 @@
  * structure; this layer only looks where they cannot see:
  *
  *  - A decayed count-min sketch keyed by page number (HT_PG_ROWS rows of
- *    2^bits 32-bit cells, multiply-shift hashing), fed with every managed
+ *    2^bits 16-bit saturating cells, multiply-shift hashing), fed with every managed
  *    sample. It never under-counts, so a page whose estimate is 0 really
  *    has no (decayed) samples: that is how a cold page
  *    inside a dense range is recognised (ht_pages_cold), and only where the
@@ -58,7 +58,7 @@ void ht_pages_init(struct ht_pages *p, const struct ht_conf *c, size_t page)
 	p->cold_expect = (double)c->page_cold_expect;
 	p->sigma = (double)c->split_sigma;
 	p->ratio = 1.0 + c->split_ratio / 100.0;
-	p->decay = c->decay / 100.0;
+	p->decay = c->page_decay / 100.0;
 	p->cap = c->page_state;
 	p->page_shift = (unsigned)__builtin_ctzl(page ? page : 4096);
 }
@@ -75,8 +75,8 @@ void ht_pages_fini(struct ht_pages *p)
 static size_t tab_bytes(unsigned bits)
 {
 	size_t w = (size_t)1 << bits;
-	return sizeof(struct ht_pg_tab) + HT_PG_ROWS * w * sizeof(uint32_t) + (w >> 1) * sizeof(uint64_t) +
-	       (w >> 4) * (sizeof(struct ht_pg_cand) + sizeof(uintptr_t));
+	return sizeof(struct ht_pg_tab) + HT_PG_ROWS * w * sizeof(uint16_t) + (w >> 1) * sizeof(uint64_t) +
+	       (w >> 2) * sizeof(struct ht_pg_cand) + (w >> 4) * sizeof(uintptr_t);
 }
 
 uint64_t ht_pages_limit(const struct ht_pages *p, uint64_t managed)
@@ -93,14 +93,14 @@ static struct ht_pg_tab *tab_new(unsigned bits)
 		return NULL;
 	t->bits = bits;
 	t->bytes = n;
-	t->cell = (_Atomic uint32_t *)(t + 1);
-	t->ent = (_Atomic uint64_t *)(t->cell + HT_PG_ROWS * w);
+	t->cell = (_Atomic uint16_t *)(t + 1);
+	t->ent = (_Atomic uint64_t *)(t->cell + HT_PG_ROWS * w); /* 2 * w cells of 2 bytes: 8-byte aligned */
 	t->cand = (struct ht_pg_cand *)(t->ent + (w >> 1));
-	t->cold = (uintptr_t *)(t->cand + (w >> 4));
+	t->cold = (uintptr_t *)(t->cand + (w >> 2));
 	return t;
 }
 
-static inline _Atomic uint32_t *cell(const struct ht_pg_tab *t, uint64_t pn, int row)
+static inline _Atomic uint16_t *cell(const struct ht_pg_tab *t, uint64_t pn, int row)
 {
 	return &t->cell[((size_t)row << t->bits) + (size_t)(ht_pg_hash(pn, row) >> (64 - t->bits))];
 }
@@ -127,10 +127,10 @@ void ht_pages_count(struct ht_pages *p, struct ht_pg_tab *t, uintptr_t addr, int
 	uint64_t pn = addr >> p->page_shift;
 	uint32_t est = UINT32_MAX;
 	for (int row = 0; row < HT_PG_ROWS; row++) {
-		_Atomic uint32_t *c = cell(t, pn, row);
-		uint32_t v = atomic_load_explicit(c, memory_order_relaxed) + 1;
-		if (v) /* saturate */
-			atomic_store_explicit(c, v, memory_order_relaxed);
+		_Atomic uint16_t *c = cell(t, pn, row);
+		uint32_t v = atomic_load_explicit(c, memory_order_relaxed) + 1u;
+		if (v <= UINT16_MAX) /* saturate: the exact count in the table takes over above page_hot */
+			atomic_store_explicit(c, (uint16_t)v, memory_order_relaxed);
 		est = v < est ? v : est;
 	}
 	if (!track || est < p->thresh)
@@ -205,7 +205,7 @@ void ht_pages_epoch(struct ht_pages *p, const struct ht_ranges *v, void (*grace)
 	p->cold = t ? t->cold : NULL;
 	if (!t)
 		return;
-	size_t nent = (size_t)HT_PG_WAYS << (t->bits - 3), maxc = (size_t)1 << (t->bits - 4);
+	size_t nent = (size_t)HT_PG_WAYS << (t->bits - 3), maxc = (size_t)1 << (t->bits - 2);
 	for (size_t i = 0; i < nent; i++) {
 		uint64_t e = atomic_load_explicit(&t->ent[i], memory_order_relaxed);
 		uint32_t c = (uint32_t)(e & HT_PG_CMASK);
@@ -235,11 +235,11 @@ void ht_pages_decay(struct ht_pages *p)
 		return;
 	size_t ncell = (size_t)HT_PG_ROWS << t->bits, nent = (size_t)HT_PG_WAYS << (t->bits - 3);
 	for (size_t i = 0; i < ncell; i++) {
-		uint32_t c = atomic_load_explicit(&t->cell[i], memory_order_relaxed);
+		uint16_t c = atomic_load_explicit(&t->cell[i], memory_order_relaxed);
 		if (!c)
 			continue;
-		uint32_t nc = (uint32_t)(c * p->decay);
-		atomic_fetch_sub_explicit(&t->cell[i], c - nc, memory_order_relaxed); /* keeps a racing increment */
+		uint16_t nc = (uint16_t)(c * p->decay);
+		atomic_fetch_sub_explicit(&t->cell[i], (uint16_t)(c - nc), memory_order_relaxed); /* keeps a racing increment */
 	}
 	for (size_t i = 0; i < nent; i++) {
 		uint64_t e = atomic_load_explicit(&t->ent[i], memory_order_relaxed);

@@ -21,10 +21,10 @@
 /* One allocation, replaced whole when the managed size calls for another. */
 struct ht_pg_tab {
 	unsigned bits;                  /* sketch row width 2^bits; table buckets 2^(bits-3) */
-	_Atomic uint32_t *cell;         /* HT_PG_ROWS << bits */
+	_Atomic uint16_t *cell;         /* HT_PG_ROWS << bits, saturating */
 	_Atomic uint64_t *ent;          /* HT_PG_WAYS << (bits - 3) */
-	struct ht_pg_cand *cand;        /* the epoch's hot list: 1 << (bits - 4) at most */
-	uintptr_t *cold;                /* the scan's cold list: as many */
+	struct ht_pg_cand *cand;        /* the epoch's hot list: 1 << (bits - 2) at most */
+	uintptr_t *cold;                /* the scan's cold list: 1 << (bits - 4) at most */
 	size_t bytes;                   /* all of it, one allocation */
 };
 
@@ -42,7 +42,7 @@ struct ht_pages {
 	uint32_t hot;       /* exact count for a page to be hot (conf page_hot) */
 	double cold_expect; /* conf page_cold_expect */
 	double sigma, ratio;/* conf split_sigma, 1 + split_ratio/100 */
-	double decay;       /* conf decay / 100 */
+	double decay;       /* conf page_decay / 100 */
 	uint64_t cap;       /* conf page_state */
 	unsigned page_shift;
 	struct ht_pg_cand *cand; /* = tab->cand, read by the control side only */
