@@ -125,7 +125,9 @@ struct ht_stats {
 	uint64_t extents_fast, extents_slow; /* allocator placement at birth */
 	uint64_t map_changes_lost; /* range-map changes dropped while the engine was busy (the next maps rescan recovers them) */
 	uint64_t pages_backed_off; /* moves skipped: the page failed recently (backoff= epochs, doubling per failure) */
-	uint64_t reserved[14];
+	uint64_t pages_single;     /* pages planned for promotion on their own: hot below range granularity (page_hot) */
+	uint64_t page_state_bytes; /* memory of the page-grain layer (at most page_state and 0.2% of the managed bytes) */
+	uint64_t reserved[12];
 };
 
 /** Fill *st (st->size must be set). Returns 0, or -1 with errno = EINVAL. */

@@ -54,6 +54,8 @@ static void show(const struct ht_sf_data *d, int pid)
 	       bytes(s->slow_used, e, sizeof(e)));
 	printf("hot set     %s in %" PRIu64 " ranges, %" PRIu64 " epochs\n", bytes(s->hot_set_bytes, a, sizeof(a)),
 	       s->nr_ranges, s->epochs);
+	printf("pages       %" PRIu64 " promoted on their own; page state %s\n", s->pages_single,
+	       bytes(s->page_state_bytes, a, sizeof(a)));
 	printf("migration   %.1f promotions/s, %.1f demotions/s (pages); %s moved in all\n", d->promote_per_s,
 	       d->demote_per_s, bytes(s->bytes_moved, a, sizeof(a)));
 	printf("sampling    %.1f samples/s, %" PRIu64 " lost, sampler CPU %.2f%%, period %" PRIu64 "\n",
@@ -99,6 +101,8 @@ static void prom(const struct ht_sf_data *d, int pid)
 		{ "hot_set_bytes", "gauge", "Bytes the classifier counts as hot.", s->hot_set_bytes },
 		{ "promotions_total", "counter", "Pages moved to the fast tier.", s->pages_promoted },
 		{ "demotions_total", "counter", "Pages moved to the slow tier.", s->pages_demoted },
+		{ "single_promotions_total", "counter", "Pages planned for promotion on their own (hot below range granularity).", s->pages_single },
+		{ "page_state_bytes", "gauge", "Memory of the page-grain layer.", s->page_state_bytes },
 		{ "samples_total", "counter", "Access samples delivered to the classifier.", s->samples },
 		{ "samples_lost_total", "counter", "Access samples the kernel dropped.", s->samples_lost },
 	};

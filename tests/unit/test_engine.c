@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include "fake_act.h"
+#include "fake_engine.h"
 #include "hypertier.h"
 #include "plan/budget.h"
 #include "plan/engine.h"
@@ -40,36 +40,11 @@ static void feed(struct ht_engine *e, size_t n, double p, uintptr_t s, uintptr_t
 	}
 }
 
-static struct ht_topo topo(void)
-{
-	struct ht_topo t;
-	memset(&t, 0, sizeof(t));
-	t.fast = 0;
-	t.slow = 1;
-	t.tiered = 1;
-	return t;
-}
-
-static struct ht_conf cfg(const char *s)
-{
-	struct ht_conf c;
-	char err[256];
-	ht_conf_defaults(&c);
-	if (ht_conf_parse(&c, s, err, sizeof(err)))
-		tap_bail(err);
-	return c;
-}
-
-/* A fake actuator over [B, B+span) and an engine on it with conf (the engine copies conf and topology). */
+/* A fake actuator over [B, B+span) and an engine on it with conf. */
 static struct ht_engine *engine_on(struct fake *f, struct ht_actuator *a, uint64_t span, const char *conf)
 {
-	fake_init(f, a, B, span, 1);
-	struct ht_conf c = cfg(conf);
-	struct ht_topo t = topo();
-	return ht_engine_create(&c, &t, a);
+	return fake_engine(f, a, B, span, conf);
 }
-
-static uint64_t epoch_ns(int i) { return (uint64_t)(i + 1) * 500000000ull; }
 
 static void test_budget(void)
 {

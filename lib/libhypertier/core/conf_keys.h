@@ -54,6 +54,10 @@ X(split_holdback,U64,  "3",      0, 100, "epochs a fresh child is held back from
 X(decay,         PCT,  "50",     0, 100, "percent of each count kept per epoch")
 X(split_ratio,   PCT,  "100",    0, 10000, "split when density exceeds the lower neighbour's, or the busiest eighth of a range its idlest, by this percent")
 X(split_sigma,   U64,  "3",      0, 100, "an uneven range splits only when the difference exceeds this many standard deviations of sampling noise")
+X(page_state,    SIZE, "8M",     0, 0, "cap on the page-grain state (a sketch of per-page counts and a table of hot pages, below range granularity); it also never takes more than 0.2% of the managed bytes; 0: off")
+X(page_hot,      U64,  "4",      1, 1000000, "decayed samples for a page to be hot on its own (and clearly above its range's count per page, by split_ratio and split_sigma); a cold page reaches 4 by chance with Poisson probability below 1e-4 at 0.2 expected")
+X(page_decay,    PCT,  "90",     0, 100, "percent of each page count kept per epoch: longer memory than the ranges' (decay), since one page draws few samples; 90 is about 10 epochs")
+X(page_cold_expect, U64, "3",    0, 1000000, "a page without samples counts as cold inside a range only where the range expects at least this many samples per page (P(0) = e^-3 = 5% at 3); 0: never")
 X(merge_ratio,   PCT,  "25",     0, 100, "merge cold neighbours whose densities differ by at most this percent")
 /* exchange */
 X(batch,         SIZE, "64M",    4096, 0, "bytes per move_pages batch")

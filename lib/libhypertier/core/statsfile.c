@@ -285,6 +285,7 @@ size_t ht_sf_json(const struct ht_sf_data *d, int pid, char *buf, size_t len)
 	U(period_changes) U(sampler_cpu_ns) U(pages_promoted) U(pages_demoted) U(bytes_moved)
 	U(fail_enoent) U(fail_ebusy) U(fail_enomem) U(fail_other) U(fast_hit_samples) U(located_samples)
 	U(extents_fast) U(extents_slow) U(map_changes_lost) U(pages_backed_off)
+	U(pages_single) U(page_state_bytes)
 #undef U
 	jput(&b, ",\"promote_per_s\":%.3f,\"demote_per_s\":%.3f,\"samples_per_s\":%.3f,\"sampler_cpu_share\":%.6f",
 	     d->promote_per_s, d->demote_per_s, d->samples_per_s, d->sampler_cpu_share);

@@ -35,6 +35,7 @@ struct ht_engine {
 	size_t npend;
 	uint64_t pend_lost;       /* queue full: dropped (a rescan recovers them) */
 	struct ht_counter cnt;
+	struct ht_pages pg;       /* below range granularity (ranges/pages.h) */
 	struct ht_classify_params cp;
 	struct ht_exchange x;
 	struct ht_xplan plan;
@@ -89,6 +90,8 @@ struct ht_engine *ht_engine_create(const struct ht_conf *c, const struct ht_topo
 		free(e);
 		return NULL;
 	}
+	ht_pages_init(&e->pg, &e->conf, e->page);
+	e->cnt.pages = e->x.pg = &e->pg;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_mutex_init(&e->pmu, NULL);
 	pthread_mutex_init(&e->epoch_mu, NULL);
@@ -110,6 +113,7 @@ void ht_engine_destroy(struct ht_engine *e)
 		return;
 	ht_engine_stop(e);
 	ht_counter_fini(&e->cnt);
+	ht_pages_fini(&e->pg);
 	ht_ranges_free(&e->v);
 	ht_xplan_free(&e->plan);
 	ht_exchange_fini(&e->x);
@@ -427,6 +431,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	ht_classify_split(&e->v, &e->cp, e->epoch);
 	ht_classify_merge(&e->v, &e->cp);
 	end_edit(e);
+	ht_pages_epoch(&e->pg, &e->v, ht_counter_sync, &e->cnt);
 
 	ht_exchange_scan(&e->x, &e->v);
 	uint64_t quota = atomic_load(&e->quota), nfree = 0, ntotal = 0;
@@ -440,7 +445,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	int rc = 0;
 	if (order) {
 		ht_classify_rank(&e->v, order);
-		hot = ht_classify_hotset(&e->v, order, budget, e->page);
+		hot = ht_classify_hotset_pages(&e->v, order, budget, e->page, e->pg.cand, e->pg.ncand);
 		/* full: the hot set fills the budget, or the tier is at it already (first touch
 		 * filled it): cold ranges' new pages are then born slow, not born fast and trimmed */
 		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget || e->x.st.fast_used + e->page > budget);
@@ -449,6 +454,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	} else {
 		e->plan.np = e->plan.nd = 0;
 	}
+	ht_pages_decay(&e->pg);
 	uint64_t hfast = 0, hloc = 0;
 	hit_ratio(e, &hfast, &hloc);
 	uint64_t epoch = e->epoch++;
@@ -478,6 +484,8 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	p->fail_enomem += d.fail_enomem;
 	p->fail_other += d.fail_other;
 	p->pages_backed_off = e->x.st.backed_off;
+	p->pages_single = e->x.st.single;
+	p->page_state_bytes = ht_pages_bytes(&e->pg);
 	p->fast_hit_samples += hfast;
 	p->located_samples += hloc;
 	pthread_mutex_unlock(&e->smu);
@@ -514,6 +522,8 @@ void ht_engine_get_stats(struct ht_engine *e, struct ht_stats *st)
 	st->fail_enomem = p->fail_enomem;
 	st->fail_other = p->fail_other;
 	st->pages_backed_off = p->pages_backed_off;
+	st->pages_single = p->pages_single;
+	st->page_state_bytes = p->page_state_bytes;
 	st->fast_hit_samples = p->fast_hit_samples;
 	st->located_samples = p->located_samples;
 	pthread_mutex_unlock(&e->smu);

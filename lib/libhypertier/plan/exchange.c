@@ -65,15 +65,18 @@ static void walk(struct ht_exchange *x, uintptr_t s, uintptr_t e, page_fn fn, vo
 	}
 }
 
-struct tally { struct ht_exchange *x; uint64_t fast, slow; };
+struct tally { struct ht_exchange *x; uint64_t fast, slow; int cold; };
 
 static int tally_fn(void *arg, uintptr_t page, int node)
 {
 	struct tally *t = arg;
-	if (node == t->x->fast)
+	if (node == t->x->fast) {
 		t->fast++;
-	else if (node >= 0)
+		if (t->cold && ht_pages_zero(t->x->pg, page))
+			ht_pages_cold_add(t->x->pg, page);
+	} else if (node >= 0) {
 		t->slow++;
+	}
 	return 0;
 }
 
@@ -84,7 +87,8 @@ void ht_exchange_scan(struct ht_exchange *x, struct ht_ranges *v)
 		x->scan_cursor = 0;
 	for (size_t k = 0; k < v->n && done < budget; k++) {
 		struct ht_range *r = &v->r[x->scan_cursor];
-		struct tally t = { x, 0, 0 };
+		/* fast pages without samples in a range that expects them: the first to demote */
+		struct tally t = { x, 0, 0, x->pg && r->hint == HT_AUTO && r->hot_bytes && ht_pages_dense(x->pg, r) };
 		walk(x, r->start, r->end, tally_fn, &t);
 		r->fast_pages = t.fast;
 		r->slow_pages = t.slow;
@@ -127,6 +131,7 @@ struct collect {
 	size_t limit;     /* stop when the list has this many */
 	uint64_t epoch;
 	double density;   /* of the range being walked */
+	const struct ht_range *r; /* the range being walked (page layer checks), or NULL */
 };
 
 static int collect_fn(void *arg, uintptr_t page, int node)
@@ -138,6 +143,9 @@ static int collect_fn(void *arg, uintptr_t page, int node)
 	int want = c->promo ? node != c->x->fast : node == c->x->fast;
 	if (!want)
 		return 0;
+	struct ht_pages *pg = c->r ? c->x->pg : NULL;
+	if (pg && (c->promo ? ht_pages_cold(pg, c->r, page) : ht_pages_hot(pg, page)))
+		return 0; /* a cold page of a hot range stays slow, a hot page of a cold one fast */
 	if (ht_backoff_skip(c->x->backoff, page, c->epoch)) {
 		c->x->st.backed_off++;
 		return 0;
@@ -148,6 +156,68 @@ static int collect_fn(void *arg, uintptr_t page, int node)
 	return (c->promo ? p->np : p->nd) >= c->limit;
 }
 
+/* Slow-tier hot pages outside the hot part of their range, densest first: their node is queried now. */
+static size_t single_promos(struct ht_exchange *x, const struct ht_ranges *v, uint64_t epoch, uintptr_t *pg,
+			    double *dens, size_t max)
+{
+	const struct ht_pages *p = x->pg;
+	size_t n = 0, *idx = malloc(CHUNK * sizeof(*idx));
+	for (size_t i = 0; idx && i < p->ncand && n < max;) {
+		size_t k = 0;
+		for (; i < p->ncand && k < CHUNK; i++) {
+			const struct ht_pg_cand *c = &p->cand[i];
+			const struct ht_range *r = &v->r[c->range];
+			if (c->hot && c->page >= r->start + r->hot_bytes) {
+				idx[k] = i;
+				x->buf[k++] = (void *)c->page;
+			}
+		}
+		if (k && x->act->ops->query(x->act->priv, x->buf, k, x->nodes) < 0)
+			k = 0;
+		for (size_t j = 0; j < k && n < max; j++) {
+			uintptr_t a = (uintptr_t)x->buf[j];
+			if (x->nodes[j] < 0 || x->nodes[j] == x->fast)
+				continue;
+			if (ht_backoff_skip(x->backoff, a, epoch)) {
+				x->st.backed_off++;
+				continue;
+			}
+			pg[n] = a;
+			dens[n++] = p->cand[idx[j]].density;
+		}
+	}
+	free(idx);
+	return n;
+}
+
+/* Promote the single pages at least as dense as d (all when d < 0) while the list has room. */
+static void push_singles(struct ht_xplan *p, const uintptr_t *pg, const double *dens, size_t n, size_t *j, double d,
+			 size_t limit, size_t *pos, size_t *pushed)
+{
+	for (; *j < n && (d < 0 || dens[*j] >= d) && p->np < limit; (*j)++)
+		if (!push(&p->promo, &p->pd, &p->np, &p->cap_p, (void *)pg[*j], dens[*j]))
+			pos[(*pushed)++] = p->np - 1; /* where it stands: counted if the pairing keeps it */
+}
+
+/* Fast pages the scan found cold inside the hot part of a dense range: demoted before any range's. */
+static void cold_demos(struct ht_exchange *x, const struct ht_ranges *v, uint64_t epoch, struct ht_xplan *p,
+		       size_t limit)
+{
+	const struct ht_pages *pg = x->pg;
+	for (size_t i = 0; i < pg->ncold && p->nd < limit; i++) {
+		uintptr_t a = pg->cold[i];
+		long k = ht_ranges_find(v, a);
+		if (k < 0 || v->r[k].hint != HT_AUTO || a >= v->r[k].start + v->r[k].hot_bytes)
+			continue; /* the range walk below has the rest */
+		if (ht_backoff_skip(x->backoff, a, epoch)) {
+			x->st.backed_off++;
+			continue;
+		}
+		if (push(&p->demo, &p->dd, &p->nd, &p->cap_d, (void *)a, 0))
+			return;
+	}
+}
+
 int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *order, uint64_t budget,
 		     uint64_t allowance, uint64_t epoch, struct ht_xplan *p)
 {
@@ -156,7 +226,7 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 	p->budget_pages = (int64_t)(budget / x->page);
 	p->fast_pages = (int64_t)(x->st.fast_used / x->page);
 	int64_t room = p->budget_pages - p->fast_pages;
-	struct collect c = { x, p, 0, 0, epoch, 0 };
+	struct collect c = { x, p, 0, 0, epoch, 0, NULL };
 
 	/* PIN_SLOW pages on the fast tier go first, whatever the room. */
 	for (size_t k = v->n; k-- > 0 && (int64_t)p->nd < A;) {
@@ -173,6 +243,18 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 
 	/* Promotion: slow pages of the hot set, hottest first; pairs must fit in A. */
 	int64_t pmax = room >= A ? A : (A + room) / 2;
+	/* single hot pages (page layer) merge into the walk by density */
+	size_t ns = 0, js = 0, pushed = 0, *spos = NULL;
+	uintptr_t *spg = NULL;
+	double *sd = NULL;
+	if (pmax > 0 && x->pg && x->pg->ncand) {
+		size_t m = x->pg->ncand < (size_t)pmax ? x->pg->ncand : (size_t)pmax;
+		spg = malloc(m * sizeof(*spg));
+		sd = malloc(m * sizeof(*sd));
+		spos = malloc(m * sizeof(*spos));
+		if (spg && sd && spos)
+			ns = single_promos(x, v, epoch, spg, sd, m);
+	}
 	if (pmax > 0) {
 		c.promo = 1;
 		c.limit = (size_t)pmax;
@@ -181,8 +263,11 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 			if (!r->hot_bytes || r->hint == HT_PIN_SLOW)
 				continue;
 			c.density = r->hint == HT_PIN_FAST || r->hint == HT_HOT ? 1e300 : ht_range_density(r);
+			push_singles(p, spg, sd, ns, &js, c.density, c.limit, spos, &pushed);
+			c.r = r;
 			walk(x, r->start, r->start + r->hot_bytes, collect_fn, &c);
 		}
+		push_singles(p, spg, sd, ns, &js, -1, c.limit, spos, &pushed);
 	}
 	/*
 	 * Demotion: fast pages outside the hot set, coldest first, as many as
@@ -197,6 +282,8 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 	if (need > 0) {
 		c.promo = 0;
 		c.limit = pinned + (size_t)need;
+		if (x->pg)
+			cold_demos(x, v, epoch, p, c.limit);
 		for (size_t k = v->n; k-- > 0 && (int64_t)(p->nd - pinned) < need;) {
 			struct ht_range *r = &v->r[order[k]];
 			if (r->hint == HT_PIN_FAST || r->hint == HT_PIN_SLOW || r->hot_bytes >= r->end - r->start)
@@ -204,6 +291,7 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 			if (!r->fast_pages)
 				continue;
 			c.density = r->hint == HT_COLD ? -1 : ht_range_density(r);
+			c.r = r;
 			walk(x, r->start + r->hot_bytes, r->end, collect_fn, &c);
 		}
 	}
@@ -226,6 +314,11 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 	if ((int64_t)p->np > free_room + k)
 		p->np = (size_t)(free_room + k);
 	p->nd = pinned + (size_t)(excess + k);
+	for (size_t i = 0; i < pushed; i++)
+		x->st.single += spos[i] < p->np;
+	free(spg);
+	free(sd);
+	free(spos);
 	return 0;
 }
 

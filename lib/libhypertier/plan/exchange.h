@@ -5,6 +5,9 @@
  * coldest ranges (demotion), then move them in pairs - demote a batch,
  * promote as many - so the fast tier never goes over budget and needs no
  * free memory beyond one batch. With room, promote without demoting.
+ * With the page layer (x->pg), single pages join in: hot pages outside the
+ * hot part of their range compete for promotion by density, and cold pages
+ * of dense ranges are the first demoted.
  */
 #ifndef HT_EXCHANGE_H
 #define HT_EXCHANGE_H
@@ -12,6 +15,7 @@
 #include "../actuator/actuator.h"
 #include "../core/conf.h"
 #include "../ranges/range.h"
+#include "../ranges/pages.h"
 #include "backoff.h"
 
 struct ht_xstats {
@@ -19,6 +23,7 @@ struct ht_xstats {
 	uint64_t fail_enoent, fail_ebusy, fail_enomem, fail_other;
 	uint64_t fast_used, slow_used; /* bytes at the last scan */
 	uint64_t backed_off;           /* pages skipped while backed off */
+	uint64_t single;               /* pages planned for promotion on their own (page layer) */
 };
 
 struct ht_exchange {
@@ -29,6 +34,7 @@ struct ht_exchange {
 	int paced;             /* sleep between batches to hold conf->migrate_rate (thread mode) */
 	size_t scan_cursor;    /* rolling placement scan: next range index */
 	struct ht_backoff *backoff;
+	struct ht_pages *pg;   /* the page-grain layer (ranges/pages.h), or NULL */
 	void **buf;            /* query scratch */
 	int *nodes;
 	struct ht_xstats st;

@@ -196,19 +196,42 @@ static uint64_t resident(const struct ht_range *r, uint64_t page)
 	return n && n < len ? n : len;
 }
 
-uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page)
+/* Give a place to the hot pages at least as dense as d (all when d < 0), while the budget lasts. */
+static uint64_t take_pages(struct ht_pg_cand *c, size_t nc, size_t *j, double d, uint64_t used, uint64_t budget,
+			   uint64_t page, uint64_t *inside)
 {
-	uint64_t used = 0;
+	for (; *j < nc && (d < 0 || c[*j].density >= d); (*j)++)
+		if (used + page <= budget) {
+			c[*j].hot = 1;
+			used += page;
+			inside[c[*j].range] += page;
+		}
+	return used;
+}
+
+uint64_t ht_classify_hotset_pages(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page,
+				  struct ht_pg_cand *cand, size_t ncand)
+{
+	uint64_t used = 0, *inside = ncand ? calloc(v->n, sizeof(*inside)) : NULL;
+	size_t j = 0;
+	if (!inside)
+		ncand = 0; /* no memory: the ranges alone */
+	for (size_t i = 0; i < ncand; i++)
+		cand[i].hot = 0;
 	for (size_t k = 0; k < v->n; k++) {
 		struct ht_range *r = &v->r[order[k]];
 		int c = hint_class(r->hint);
 		uint64_t len = r->end - r->start, res = resident(r, page);
+		if (c >= 2)
+			used = take_pages(cand, ncand, &j, ht_range_density(r), used, budget, page, inside);
+		uint64_t mine = inside ? inside[order[k]] : 0;
 		r->hot_bytes = 0;
-		if (c >= 3 || (c == 2 && r->count <= 0) || used + page > budget)
+		if (c >= 3 || (c == 2 && r->count <= 0) || (used + page > budget && mine < res))
 			continue;
-		if (budget - used >= res) {
+		/* the whole range holds its hot pages: their bytes are its own */
+		if (budget - used + mine >= res) {
 			r->hot_bytes = len;
-			used += res;
+			used += res > mine ? res - mine : 0;
 			continue;
 		}
 		/* the last range in part: the prefix that holds about the room left */
@@ -216,5 +239,12 @@ uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t b
 		r->hot_bytes = take < len ? take : len;
 		used = budget;
 	}
+	used = take_pages(cand, ncand, &j, -1, used, budget, page, inside);
+	free(inside);
 	return used;
+}
+
+uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page)
+{
+	return ht_classify_hotset_pages(v, order, budget, page, NULL, 0);
 }

@@ -7,6 +7,7 @@
 #ifndef HT_CLASSIFIER_H
 #define HT_CLASSIFIER_H
 #include "range.h"
+#include "pages.h"
 #include "../core/conf.h"
 
 struct ht_classify_params {
@@ -41,4 +42,13 @@ void ht_classify_rank(const struct ht_ranges *v, size_t *order);
  * the resident bytes of the hot set.
  */
 uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page);
+/*
+ * The same with individually hot pages (ht_pages_epoch's list, densest
+ * first): each competes with the ranges by density and takes a page of the
+ * budget (cand[i].hot = 1) before any range less dense than it; a range
+ * that then becomes hot as a whole takes its hot pages' bytes back. The
+ * total (ranges and pages) never exceeds the budget.
+ */
+uint64_t ht_classify_hotset_pages(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page,
+				  struct ht_pg_cand *cand, size_t ncand);
 #endif

@@ -1,5 +1,6 @@
 /* counter.c - lock-free per-range hit counters with RCU-style snapshots. */
 #include "counter.h"
+#include "hypertier.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -24,6 +25,7 @@ void ht_counter_ingest(struct ht_counter *c, const void *addrs, size_t stride, s
 	uint64_t g = atomic_load(&c->gen) & 1;
 	atomic_fetch_add(&c->readers[g], 1);
 	struct ht_snap *s = atomic_load(&c->snap);
+	struct ht_pg_tab *pt = c->pages ? atomic_load_explicit(&c->pages->tab, memory_order_relaxed) : NULL;
 	uint64_t miss = 0;
 	uint64_t pos = atomic_fetch_add_explicit(&c->recent_pos, n, memory_order_relaxed);
 	for (size_t i = 0; i < n; i++) {
@@ -36,6 +38,8 @@ void ht_counter_ingest(struct ht_counter *c, const void *addrs, size_t stride, s
 			uint64_t b = (uint64_t)(((unsigned __int128)(a - s->start[k]) * s->recip[k]) >> 64);
 			atomic_fetch_add_explicit(&s->bins[(size_t)k * HT_BINS + (b < HT_BINS ? b : HT_BINS - 1)], 1,
 						  memory_order_relaxed);
+			if (pt)
+				ht_pages_count(c->pages, pt, a, s->track[k]);
 		}
 		atomic_store_explicit(&c->recent[(pos + i) % HT_RECENT], a, memory_order_relaxed);
 	}
@@ -61,7 +65,7 @@ void ht_counter_harvest(struct ht_counter *c, struct ht_ranges *v)
 static struct ht_snap *build(const struct ht_ranges *v)
 {
 	size_t n = v->n;
-	struct ht_snap *s = malloc(sizeof(*s) + n * (3 * sizeof(uint64_t) + HT_BINS * sizeof(uint64_t)) + 8);
+	struct ht_snap *s = malloc(sizeof(*s) + n * (3 * sizeof(uint64_t) + HT_BINS * sizeof(uint64_t) + 1) + 8);
 	if (!s)
 		return NULL;
 	s->n = n;
@@ -69,10 +73,13 @@ static struct ht_snap *build(const struct ht_ranges *v)
 	s->end = s->start + n;
 	s->recip = (uint64_t *)(s->end + n);
 	s->bins = (_Atomic uint64_t *)(s->recip + n);
+	s->track = (uint8_t *)(s->bins + n * HT_BINS);
 	for (size_t i = 0; i < n; i++) {
 		s->start[i] = v->r[i].start;
 		s->end[i] = v->r[i].end;
 		uint64_t len = v->r[i].end - v->r[i].start;
+		/* hot as a whole, or a hint decides: its pages need no place of their own */
+		s->track[i] = v->r[i].hint == HT_AUTO && v->r[i].hot_bytes < len;
 		s->recip[i] = len > HT_BINS ? (uint64_t)(((unsigned __int128)HT_BINS << 64) / len) : 0;
 		for (int b = 0; b < HT_BINS; b++)
 			atomic_init(&s->bins[i * HT_BINS + b], 0);
@@ -85,8 +92,9 @@ static struct ht_snap *build(const struct ht_ranges *v)
  * must be seen at zero once after the publish (a reader counted later loads
  * the new one). Flipping first keeps new readers off the counter we wait on.
  */
-static void grace(struct ht_counter *c)
+void ht_counter_sync(void *arg)
 {
+	struct ht_counter *c = arg;
 	struct timespec ts = { 0, 20000 };
 	for (int k = 0; k < 2; k++) {
 		uint64_t old = atomic_fetch_add(&c->gen, 1) & 1;
@@ -100,7 +108,7 @@ int ht_counter_publish(struct ht_counter *c, struct ht_ranges *v)
 	struct ht_snap *s = build(v);
 	int rc = s ? 0 : -ENOMEM; /* no memory: count nothing rather than into wrong ranges */
 	struct ht_snap *old = atomic_exchange(&c->snap, s);
-	grace(c);
+	ht_counter_sync(c);
 	if (old) { /* samples that raced the swap: credit them by address */
 		for (size_t i = 0; i < old->n; i++) {
 			uint64_t h = 0, hb[HT_BINS];

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "range.h"
+#include "pages.h"
 
 #define HT_RECENT 256 /* recent sample addresses kept for the hit-ratio estimate (a buffer size, not a policy) */
 
@@ -23,6 +24,7 @@ struct ht_snap {
 	uintptr_t *start, *end;
 	uint64_t *recip;        /* 2^64 * HT_BINS / length: the eighth without a division */
 	_Atomic uint64_t *bins; /* n * HT_BINS */
+	uint8_t *track;         /* n: the range's pages may enter the page table (ranges/pages.h) */
 };
 
 struct ht_counter {
@@ -32,6 +34,7 @@ struct ht_counter {
 	_Atomic uint64_t samples, unmanaged;
 	_Atomic uint64_t recent_pos;
 	_Atomic uint64_t recent[HT_RECENT];
+	struct ht_pages *pages; /* the page-grain layer fed with managed samples, or NULL */
 };
 
 /* Count n sample addresses (stride bytes apart, e.g. inside struct ht_sample). */
@@ -44,4 +47,6 @@ void ht_counter_harvest(struct ht_counter *c, struct ht_ranges *v);
  */
 int ht_counter_publish(struct ht_counter *c, struct ht_ranges *v);
 void ht_counter_fini(struct ht_counter *c);
+/* Wait out every ingest call that started before (arg: the counter); what it read may be freed after. */
+void ht_counter_sync(void *arg);
 #endif

@@ -1,0 +1,96 @@
+/*
+ * pages.h - the page-grain layer under the ranges: which single pages are
+ * hot inside ranges that are not, and which are cold inside ranges that are
+ * (see pages.c for the design and its bounds).
+ */
+#ifndef HT_PAGES_H
+#define HT_PAGES_H
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "range.h"
+#include "../core/conf.h"
+
+#define HT_PG_ROWS 2   /* sketch rows (a resolution, not a policy) */
+#define HT_PG_WAYS 4   /* candidate entries per bucket: one cache line */
+
+/* A table entry, one atomic word: (page number + 1) << HT_PG_CBITS | exact decayed count since it entered; key 0: free. */
+#define HT_PG_CBITS 24
+#define HT_PG_CMASK ((1ull << HT_PG_CBITS) - 1)
+
+/* One allocation, replaced whole when the managed size calls for another. */
+struct ht_pg_tab {
+	unsigned bits;                  /* sketch row width 2^bits; table buckets 2^(bits-3) */
+	_Atomic uint16_t *cell;         /* HT_PG_ROWS << bits, saturating */
+	_Atomic uint64_t *ent;          /* HT_PG_WAYS << (bits - 3) */
+	struct ht_pg_cand *cand;        /* the epoch's hot list: 1 << (bits - 2) at most */
+	uintptr_t *cold;                /* the scan's cold list: 1 << (bits - 4) at most */
+	size_t bytes;                   /* all of it, one allocation */
+};
+
+/* A page the epoch found individually hot (sorted densest first). */
+struct ht_pg_cand {
+	uintptr_t page;
+	float density;      /* decayed samples per byte, as ht_range_density */
+	uint32_t range : 31;/* index in the range array at this epoch */
+	uint32_t hot : 1;   /* given a place in the hot set (ht_classify_hotset_pages) */
+};
+
+struct ht_pages {
+	_Atomic(struct ht_pg_tab *) tab; /* NULL: the layer is off or has no room */
+	uint32_t thresh;    /* sketch estimate that lets a page into the table (conf page_hot) */
+	uint32_t hot;       /* exact count for a page to be hot (conf page_hot) */
+	double cold_expect; /* conf page_cold_expect */
+	double sigma, ratio;/* conf split_sigma, 1 + split_ratio/100 */
+	double decay;       /* conf page_decay / 100 */
+	uint64_t cap;       /* conf page_state */
+	unsigned page_shift;
+	struct ht_pg_cand *cand; /* = tab->cand, read by the control side only */
+	size_t ncand;
+	uintptr_t *cold;    /* fast pages found cold inside dense ranges by the last scan */
+	size_t ncold;
+	uint64_t single;    /* pages promoted one by one (planned), total */
+	_Atomic uint64_t dropped; /* table bucket full: a page not tracked */
+};
+
+void ht_pages_init(struct ht_pages *p, const struct ht_conf *c, size_t page);
+void ht_pages_fini(struct ht_pages *p);
+
+/* Lock-free, from the sampler (inside a reader section of the counter). */
+static inline uint64_t ht_pg_hash(uint64_t pn, int row)
+{
+	static const uint64_t mul[HT_PG_ROWS] = { 0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full };
+	return pn * mul[row];
+}
+void ht_pages_count(struct ht_pages *p, struct ht_pg_tab *t, uintptr_t addr, int track);
+
+/*
+ * Bytes the layer may use for managed bytes under the cap: min(cap, 0.2%
+ * of managed), the sketch and the table together.
+ */
+uint64_t ht_pages_limit(const struct ht_pages *p, uint64_t managed);
+/*
+ * Epoch, under the engine lock with the counts harvested: size the state for
+ * the managed bytes (a new one is swapped in; grace() waits out ingest),
+ * decay, and list the hot candidates in p->cand (densest first).
+ */
+void ht_pages_epoch(struct ht_pages *p, const struct ht_ranges *v, void (*grace)(void *), void *arg);
+/* End of the epoch: every cell and exact count *= decay (floored). */
+void ht_pages_decay(struct ht_pages *p);
+/* Sketch estimate of the page holding addr (never below its true decayed count). */
+uint32_t ht_pages_estimate(const struct ht_pages *p, uintptr_t addr);
+/*
+ * A page of r is significantly cold: r expects at least page_cold_expect
+ * samples per page and the page's estimate is 0 (Poisson: P(0) =
+ * e^-expect; 5% at 3).
+ */
+int ht_pages_cold(const struct ht_pages *p, const struct ht_range *r, uintptr_t addr);
+/* The two halves of that: r expects page_cold_expect per page; the page's estimate is 0. */
+int ht_pages_dense(const struct ht_pages *p, const struct ht_range *r);
+int ht_pages_zero(const struct ht_pages *p, uintptr_t addr);
+/* The page is a tracked hot page (exact count at least page_hot). */
+int ht_pages_hot(const struct ht_pages *p, uintptr_t addr);
+/* Scan: remember a fast page found cold (bounded; the list restarts each epoch). */
+void ht_pages_cold_add(struct ht_pages *p, uintptr_t page);
+uint64_t ht_pages_bytes(const struct ht_pages *p);
+#endif

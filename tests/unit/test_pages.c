@@ -1,0 +1,312 @@
+/*
+ * test_pages.c - the page-grain layer (ranges/pages.c): the sketch never
+ * under-counts and decays, its memory holds the bound, and on the engine
+ * (fake_act.h) hot pages inside cold ranges are promoted one by one, cold
+ * pages inside hot ranges demoted first, and sparse samples move nothing
+ * on their own.
+ */
+#include "fake_engine.h"
+#include "hypertier.h"
+#include "plan/engine.h"
+#include "ranges/pages.h"
+#include "tap.h"
+#include "testutil.h"
+
+#define M (1ul << 20)
+#define B 0x7f0000000000ul
+#define PG 4096ul
+
+static void no_grace(void *arg) { (void)arg; }
+
+/* A layer over one range [B, B+len). */
+static void layer(struct ht_pages *p, struct ht_ranges *v, const char *conf, uint64_t len)
+{
+	struct ht_conf c = cfg(conf);
+	memset(v, 0, sizeof(*v));
+	struct ht_range r = { .start = B, .end = B + len, .hint = HT_AUTO, .policy = -2 };
+	ht_ranges_insert(v, 0, &r);
+	ht_pages_init(p, &c, PG);
+	ht_pages_epoch(p, v, no_grace, NULL);
+}
+
+static void test_conf(void)
+{
+	struct ht_conf c;
+	char err[256];
+	ht_conf_defaults(&c);
+	is_int(c.page_state, 8 * M, "page_state defaults to 8M");
+	is_int(c.page_hot, 4, "page_hot defaults to 4");
+	is_int(c.page_cold_expect, 3, "page_cold_expect defaults to 3");
+	ok(c.page_decay == 90, "page_decay defaults to 90");
+	ok(ht_conf_parse(&c, "page_decay=101", err, sizeof(err)) < 0 && strstr(err, "page_decay"), "page_decay=101 refused: %s", err);
+	ht_conf_defaults(&c);
+	ok(ht_conf_parse(&c, "page_hot=0", err, sizeof(err)) < 0 && strstr(err, "page_hot"), "page_hot=0 refused: %s", err);
+	ht_conf_defaults(&c);
+	ok(ht_conf_parse(&c, "page_state=lots", err, sizeof(err)) < 0 && strstr(err, "page_state"),
+	   "page_state=lots refused: %s", err);
+	ht_conf_defaults(&c);
+	ok(ht_conf_parse(&c, "page_state=0,page_cold_expect=0", err, sizeof(err)) == 0, "0 turns either off");
+}
+
+static void test_sketch(void)
+{
+	struct ht_pages p;
+	struct ht_ranges v;
+	layer(&p, &v, "", 1ul << 30);
+	struct ht_pg_tab *t = atomic_load(&p.tab);
+	ok(t != NULL, "a sketch for 1 GiB");
+	if (!t)
+		return;
+	/* exact decayed counts of 20000 pages against the sketch, over 6 epochs */
+	enum { NP = 20000 };
+	static uint32_t exact[NP];
+	uint64_t under = 0, checked = 0, over = 0;
+	for (int ep = 0; ep < 6; ep++) {
+		for (int i = 0; i < 200000; i++) {
+			uint64_t k = xr() % NP;
+			k = k < NP / 100 ? k : xr() % NP; /* 1% of the pages draw half the samples */
+			exact[k]++;
+			ht_pages_count(&p, t, B + k * 3 * PG + 17, 1);
+		}
+		for (int k = 0; k < NP; k++) {
+			uint32_t e = ht_pages_estimate(&p, B + (uint64_t)k * 3 * PG);
+			under += e < exact[k];
+			over += e - exact[k];
+			checked++;
+		}
+		ht_pages_decay(&p);
+		for (int k = 0; k < NP; k++)
+			exact[k] = (uint32_t)(exact[k] * 0.9);
+	}
+	is_int(under, 0, "the sketch never under-counts (%llu estimates, mean excess %.2f)", (unsigned long long)checked,
+	       (double)over / (double)checked);
+	uint32_t before = ht_pages_estimate(&p, B);
+	ht_pages_decay(&p);
+	uint32_t after = ht_pages_estimate(&p, B);
+	ok(before > 10 && after <= before * 9 / 10 + 1 && after < before, "decay (page_decay=90) shrinks an estimate (%u -> %u)",
+	   before, after);
+	for (int i = 0; i < 100; i++)
+		ht_pages_decay(&p);
+	is_int(ht_pages_estimate(&p, B), 0, "and decays it out");
+	ht_pages_fini(&p);
+	ht_ranges_free(&v);
+}
+
+static void test_bound(void)
+{
+	struct ht_pages p;
+	struct ht_ranges v;
+	layer(&p, &v, "", 1ul << 30);
+	uint64_t b = ht_pages_bytes(&p);
+	ok(b > 0 && b <= (1ul << 30) / 500, "1 GiB managed: %llu bytes of page state (0.2%% is %llu)",
+	   (unsigned long long)b, (unsigned long long)((1ul << 30) / 500));
+	struct ht_pg_tab *t = atomic_load(&p.tab);
+	for (uint64_t k = 0; k < (1ul << 30) / PG; k++) /* every page, each hot enough to enter the table */
+		for (int j = 0; j < 12; j++)
+			ht_pages_count(&p, t, B + k * PG + (uint64_t)j * 8, 1);
+	ht_pages_epoch(&p, &v, no_grace, NULL);
+	is_int(ht_pages_bytes(&p), b, "many distinct pages: the state does not grow");
+	ok(p.ncand <= (size_t)1 << (t->bits - 2) && atomic_load(&p.dropped) > 0,
+	   "the candidate table stays bounded: %zu listed, %llu pages not tracked", p.ncand,
+	   (unsigned long long)atomic_load(&p.dropped));
+	ht_pages_fini(&p);
+	ht_ranges_free(&v);
+
+	layer(&p, &v, "", 64ul << 30);
+	ok(ht_pages_bytes(&p) > 4 * M && ht_pages_bytes(&p) <= 8 * M, "64 GiB managed: the 8M cap (%llu bytes)",
+	   (unsigned long long)ht_pages_bytes(&p));
+	ht_pages_fini(&p);
+	ht_ranges_free(&v);
+	layer(&p, &v, "page_state=64K", 1ul << 30);
+	ok(ht_pages_bytes(&p) > 0 && ht_pages_bytes(&p) <= 64 * 1024, "page_state=64K: %llu bytes",
+	   (unsigned long long)ht_pages_bytes(&p));
+	/* the managed bytes shrink: a smaller state replaces it */
+	v.r[0].end = B + 8 * M;
+	ht_pages_epoch(&p, &v, no_grace, NULL);
+	ok(ht_pages_bytes(&p) <= 8 * M / 500, "8 MiB managed: %llu bytes", (unsigned long long)ht_pages_bytes(&p));
+	ht_pages_fini(&p);
+	ht_ranges_free(&v);
+	layer(&p, &v, "page_state=0", 1ul << 30);
+	is_int(ht_pages_bytes(&p), 0, "page_state=0: no state");
+	ht_pages_fini(&p);
+	ht_ranges_free(&v);
+}
+
+/* n samples spread over [s, s+len), each page skipped when skip(page) says so. */
+static void feed_span(struct ht_engine *e, uintptr_t s, uint64_t len, size_t n, int (*skip)(uintptr_t))
+{
+	struct ht_sample b[256];
+	memset(b, 0, sizeof(b));
+	size_t k = 0;
+	while (n) {
+		uintptr_t a = s + xr() % len;
+		if (skip && skip(a & ~(PG - 1)))
+			continue;
+		b[k].addr = a;
+		b[k++].weight = 1;
+		n--;
+		if (k == 256 || !n) {
+			ht_engine_ingest(e, b, k);
+			k = 0;
+		}
+	}
+}
+
+static void feed_page(struct ht_engine *e, uintptr_t page, int n)
+{
+	struct ht_sample b[64];
+	memset(b, 0, sizeof(b));
+	for (int i = 0; i < n && i < 64; i++)
+		b[i].addr = page + (xr() % PG), b[i].weight = 1;
+	ht_engine_ingest(e, b, (size_t)(n < 64 ? n : 64));
+}
+
+static struct ht_engine *engine(struct fake *f, struct ht_actuator *a, uint64_t span, const char *conf)
+{
+	return fake_engine(f, a, B, span, conf);
+}
+
+#define NHOT 32
+static uintptr_t hot_page(int i) { return B + (uint64_t)i * 2 * M + M + 3 * PG; } /* one in the middle of each 2 MiB */
+
+/*
+ * 64 MiB, all slow, a quota of 64 pages: 32 scattered pages get 10 samples
+ * an epoch each (rate): (sparse) 1 in 2 epochs, below page_hot.
+ */
+static void scattered(int sparse)
+{
+	struct fake f;
+	struct ht_actuator a;
+	struct ht_engine *e = engine(&f, &a, 64 * M, "fast_quota=256K,migrate_rate=0,epoch_cap=0");
+	ht_engine_add_range(e, B, 64 * M, HT_ORIGIN_USER);
+	for (int ep = 0; ep < 30; ep++) {
+		feed_span(e, B, 64 * M, sparse ? 50 : 200, NULL);
+		for (int i = 0; i < NHOT; i++)
+			if (!sparse || (ep + i) % 2 == 0)
+				feed_page(e, hot_page(i), sparse ? 1 : 10);
+		ht_engine_epoch(e, epoch_ns(ep));
+	}
+	int hot_fast = 0, nb_fast = 0;
+	for (int i = 0; i < NHOT; i++) {
+		hot_fast += (int)fk_fast_in(&f, hot_page(i), hot_page(i) + PG);
+		nb_fast += (int)fk_fast_in(&f, hot_page(i) - PG, hot_page(i)) +
+			   (int)fk_fast_in(&f, hot_page(i) + PG, hot_page(i) + 2 * PG);
+	}
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	if (!sparse) {
+		is_int(hot_fast, NHOT, "all %d hot pages inside cold ranges promoted one by one", NHOT);
+		is_int(nb_fast, 0, "their cold neighbours stay slow");
+		ok(st.pages_single >= NHOT, "stats: %llu pages promoted on their own", (unsigned long long)st.pages_single);
+		ok(fk_fast(&f) <= 64 && st.hot_set_bytes <= 256 * 1024, "quota held: %ld fast pages, hot set %llu",
+		   fk_fast(&f), (unsigned long long)st.hot_set_bytes);
+		ok(st.page_state_bytes > 0 && st.page_state_bytes <= 64 * M / 500, "stats: %llu bytes of page state",
+		   (unsigned long long)st.page_state_bytes);
+	} else {
+		is_int(st.pages_single, 0, "sparse samples (below page_hot): no page moved on its own");
+		ok(hot_fast < NHOT / 2, "nor do the sparse pages reach fast otherwise (%d)", hot_fast);
+	}
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+/* A: 4 MiB hot, its holes cold; W: 8 MiB warm; H: 2 MiB hotter, arriving later. Gaps keep them apart. */
+#define A_S B
+#define A_LEN (4 * M)
+#define W_S (B + 8 * M)
+#define W_LEN (8 * M)
+#define H_S (B + 32 * M)
+#define H_LEN (2 * M)
+static int is_hole(uintptr_t pg) { return pg >= A_S && pg < A_S + A_LEN && ((pg - A_S) / PG) % 32 == 5; }
+
+static void test_cold_in_hot(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	struct ht_engine *e = engine(&f, &a, 256 * M, "fast_quota=8M,migrate_rate=0,epoch_cap=0");
+	ht_engine_add_range(e, A_S, A_LEN, HT_ORIGIN_USER);
+	ht_engine_add_range(e, B + 64 * M, 192 * M, HT_ORIGIN_USER); /* cold and slow: room for a sketch */
+	ht_engine_add_range(e, W_S, W_LEN, HT_ORIGIN_USER);
+	ht_engine_add_range(e, H_S, H_LEN, HT_ORIGIN_USER);
+	for (uintptr_t p = A_S; p < A_S + A_LEN; p += PG) /* the fast tier is full: A and the first half of W */
+		f.node[fk_idx(&f, (void *)p)] = 0;
+	for (uintptr_t p = W_S; p < W_S + W_LEN / 2; p += PG)
+		f.node[fk_idx(&f, (void *)p)] = 0;
+	int ep = 0;
+	for (; ep < 10; ep++) {
+		feed_span(e, A_S, A_LEN, 3072, is_hole);
+		feed_span(e, W_S, W_LEN, 10, NULL);
+		ht_engine_epoch(e, epoch_ns(ep));
+	}
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	is_int(st.pages_demoted, 0, "settled: nothing demoted while no hotter page needs room");
+	/* H arrives: 512 pages need room */
+	feed_span(e, A_S, A_LEN, 3072, is_hole);
+	feed_span(e, W_S, W_LEN, 10, NULL);
+	feed_span(e, H_S, H_LEN, 4096, NULL);
+	ht_engine_epoch(e, epoch_ns(ep++));
+	long holes_slow = 0, a_slow = 0;
+	for (uintptr_t p = A_S; p < A_S + A_LEN; p += PG) {
+		int slow = f.node[fk_idx(&f, (void *)p)] == 1;
+		if (is_hole(p))
+			holes_slow += slow;
+		else
+			a_slow += slow;
+	}
+	long w_slow = W_LEN / 2 / PG - fk_fast_in(&f, W_S, W_S + W_LEN / 2);
+	ht_engine_get_stats(e, &st);
+	ok(fk_fast_in(&f, H_S, H_S + H_LEN) == H_LEN / PG, "the hotter range promoted (%ld pages; %llu promoted, %llu demoted, budget %llu, used %llu)",
+	   fk_fast_in(&f, H_S, H_S + H_LEN), (unsigned long long)st.pages_promoted, (unsigned long long)st.pages_demoted, (unsigned long long)st.fast_budget, (unsigned long long)st.fast_used);
+	ok(holes_slow >= 30, "cold pages inside the hot range demoted first: %ld of 32", holes_slow);
+	ok(a_slow <= 52, "its sampled pages stay: %ld of 992 demoted (Poisson: P(0) about 5%%)", a_slow);
+	ok(w_slow > 0 && w_slow <= H_LEN / PG - holes_slow, "the warm range gave only the rest: %ld pages", w_slow);
+	ok(fk_fast(&f) * PG <= 8 * M, "quota held (%ld fast pages)", fk_fast(&f));
+	for (int k = 0; k < 6; k++, ep++) {
+		feed_span(e, A_S, A_LEN, 3072, is_hole);
+		feed_span(e, W_S, W_LEN, 10, NULL);
+		feed_span(e, H_S, H_LEN, 4096, NULL);
+		ht_engine_epoch(e, epoch_ns(ep));
+	}
+	long back = 0;
+	for (uintptr_t p = A_S; p < A_S + A_LEN; p += PG)
+		back += is_hole(p) && f.node[fk_idx(&f, (void *)p)] == 0;
+	ok(back <= 32 - holes_slow, "the holes are not promoted back with their range (%ld fast)", back);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+static void test_off(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	struct ht_engine *e = engine(&f, &a, 64 * M, "fast_quota=256K,migrate_rate=0,epoch_cap=0,page_state=0");
+	ht_engine_add_range(e, B, 64 * M, HT_ORIGIN_USER);
+	for (int ep = 0; ep < 20; ep++) {
+		feed_span(e, B, 64 * M, 200, NULL);
+		for (int i = 0; i < NHOT; i++)
+			feed_page(e, hot_page(i), 10);
+		ht_engine_epoch(e, epoch_ns(ep));
+	}
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	ok(st.pages_single == 0 && st.page_state_bytes == 0, "page_state=0: the ranges alone");
+	int hot_fast = 0;
+	for (int i = 0; i < NHOT; i++)
+		hot_fast += (int)fk_fast_in(&f, hot_page(i), hot_page(i) + PG);
+	ok(hot_fast < NHOT, "and they miss scattered hot pages (%d of %d fast): what the layer is for", hot_fast, NHOT);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+int main(void)
+{
+	test_conf();
+	test_sketch();
+	test_bound();
+	scattered(0);
+	scattered(1);
+	test_cold_in_hot();
+	test_off();
+	return tap_done();
+}
