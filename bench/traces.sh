@@ -1,20 +1,43 @@
 #!/bin/sh
 # traces.sh - real programs under valgrind lackey, converted with every
 # access kept (ht-trace-convert -n 1), then replayed by the simulator at
-# fast-tier ratios 1/8, 1/5, 1/3. Lackey is ~100x slower (more on a busy
-# machine), so each capture is bounded: BENCH_TRACE_SECS (default 120) of
-# the program under lackey; what ran by then is the trace. Traces are kept
-# in bench/results/traces/*.ht and reused (BENCH_RETRACE=1 captures again).
+# fast-tier ratios 1/8, 1/5, 1/3. Lackey is ~100x slower (here it writes
+# about 70 k accesses/s: one write(2) per line, instructions included), so
+# each capture is bounded: BENCH_TRACE_SECS (default 120) of the small
+# programs, BENCH_BIG_TRACE_SECS (default 240) of the big ones, under
+# lackey; what ran by then is the trace. The big ones run two at a time.
+# Traces are kept in bench/results/traces/*.ht (never committed) and reused
+# (BENCH_RETRACE=1 captures again); results/traces/footprint.txt lists
+# each trace's accesses, touched pages and file size (ht-trace-convert
+# --stats). A program that is not installed is skipped with a line saying so.
+# Small (a few MiB touched):
 #   redis:  redis-server under redis-benchmark (SET/GET/LPUSH/LPOP, 128 B values)
 #   python: a dict + sort + string workload in python3
 #   sort:   sort(1) on a 20000-line file of random keys
+# Big (>= 64 MiB touched; loads in bench/traces/):
+#   redis-zipf:  redis-server, 1700 values of 64000 B (DEBUG POPULATE, 106
+#                MiB), then pipelined 95% GET / 5% SET of Zipf(0.99) keys
+#                (traces/kvzipf.py; redis-benchmark has no skew)
+#   sqlite-ycsb: sqlite3 on an in-memory database, YCSB-like usertable of
+#                1700 rows x 64000 B (64 KiB pages, 106 MiB), then YCSB
+#                workload A with Zipf(0.99) keys (traces/ycsb.py)
+#   xz:          xz -9 with a 128 MiB dictionary (128 MiB hash table) on 16
+#                MiB of generated text (traces/text.py; lackey gets through
+#                the first few hundred KiB of it)
+#   graph:       python3 BFS then Monte-Carlo PageRank over a 2 M-node,
+#                32 M-edge power-law graph held in a 128 MiB array (traces/graph.py)
+# Not postgres/pgbench: a server of many processes, and lackey writes every
+# traced process into one stream with no pid per line; one address space a
+# trace is what the simulator replays.
 set -eu
 : "${top_srcdir:?run through make bench}" "${top_builddir:?}"
 B=$top_builddir/bench
 R=$top_srcdir/bench/results
 T=$R/traces
+L=$top_srcdir/bench/traces
 CONV=$top_builddir/tools/ht-trace-convert
 SECS=${BENCH_TRACE_SECS:-120}
+BIG=${BENCH_BIG_TRACE_SECS:-240}
 mkdir -p "$T"
 for tool in valgrind "$CONV"; do
 	command -v "$tool" >/dev/null || { echo "traces: $tool not found (valgrind: apt-get install valgrind)"; exit 0; }
@@ -22,13 +45,44 @@ done
 PY=/usr/bin/python3
 [ -x $PY ] || PY=$(command -v python3)
 
-# lackey OUT CMD...: run CMD under lackey for at most SECS, all accesses into OUT
+# lackey OUT CMD...: run CMD under lackey for at most $SECS s, all accesses
+# into OUT (written as OUT.part, renamed when complete: an interrupted
+# capture is not taken for a trace). The converter's summary goes to OUT's .log.
 lackey() {
 	out=$1; shift
 	{ timeout -s INT "$SECS" valgrind --tool=lackey --trace-mem=yes --log-fd=9 "$@" 9>&1 >/dev/null 2>/dev/null || true; } |
-		"$CONV" -n 1 -o "$out" -
+		"$CONV" -n 1 -o "$out.part" - 2>"${out%.ht}.log" && mv "$out.part" "$out"
 }
 fresh() { [ "${BENCH_RETRACE:-0}" = 1 ] || [ ! -s "$1" ]; }
+have() {
+	for p in "$@"; do
+		command -v "$p" >/dev/null || { echo "traces: skipping $t: $p not installed"; return 1; }
+	done
+}
+# Servers started here are stopped on any exit (and every capture ends by
+# its timeout anyway).
+PIDS= PORTS=
+cleanup() {
+	for p in $PORTS; do redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true; done
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	rm -f "$T"/*.part "$T"/*.tmp
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+# server NAME PORT CMD...: CMD under lackey in the background (pid in lp),
+# then waits until it answers PING (redis protocol) on PORT
+server() {
+	n=$1 port=$2; shift 2
+	PORTS="$PORTS $port"
+	lackey "$T/$n.ht" "$@" &
+	lp=$!
+	PIDS="$PIDS $lp"
+	i=0
+	until redis-cli -p "$port" ping >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt $((SECS * 2)) ] || break; sleep 0.5
+	done
+}
+stop() { redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true; wait "$lp" || true; }
 
 if fresh "$T/sort.ht"; then
 	echo "capturing sort (<= $SECS s)"
@@ -46,22 +100,57 @@ v = sorted(d.items(), key=lambda kv: kv[1][1])
 s = sum(len(x[1][1]) for x in v[::7])
 print(s)'
 fi
-if fresh "$T/redis.ht" && command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+t=redis
+if fresh "$T/redis.ht" && have redis-server redis-benchmark redis-cli; then
 	echo "capturing redis-server under redis-benchmark (<= $SECS s)"
 	port=$((30000 + $$ % 10000))
-	lackey "$T/redis.ht" redis-server --port $port --bind 127.0.0.1 --save '' --appendonly no &
-	lp=$!
-	i=0
-	until redis-cli -p $port ping >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -lt $((SECS * 2)) ] || break; sleep 0.5
-	done
+	server redis $port redis-server --port $port --bind 127.0.0.1 --save '' --appendonly no
 	redis-benchmark -p $port -n 3000 -c 4 -t set,get,lpush,lpop -d 128 -r 10000 -q >/dev/null 2>&1 || true
-	redis-cli -p $port shutdown nosave >/dev/null 2>&1 || true
-	wait $lp || true
+	stop $port
 fi
 
+# The big ones, each in a subshell, two at a time.
+SECS=$BIG
+big_redis() {
+	port=$((40000 + $$ % 10000))
+	server redis-zipf $port redis-server --port $port --bind 127.0.0.1 --save '' --appendonly no \
+		--enable-debug-command yes
+	$PY "$L/kvzipf.py" $port 1700 64000 "$SECS" || true
+	stop $port
+}
+big_sqlite() {
+	$PY "$L/ycsb.py" 1700 64000 500000 >"$T/ycsb.sql.tmp"
+	lackey "$T/sqlite-ycsb.ht" sqlite3 <"$T/ycsb.sql.tmp"
+	rm -f "$T/ycsb.sql.tmp"
+}
+big_xz() {
+	$PY "$L/text.py" 16 >"$T/xz-input.tmp"
+	lackey "$T/xz.ht" xz --lzma2=preset=9,dict=128MiB -T1 -c "$T/xz-input.tmp"
+	rm -f "$T/xz-input.tmp"
+}
+big_graph() { lackey "$T/graph.ht" $PY -S "$L/graph.py" $((1 << 21)) 16 "$SECS"; }
+running=0
+for t in redis-zipf:redis-server,redis-cli sqlite-ycsb:sqlite3 xz:xz graph:python3; do
+	progs=${t#*:} t=${t%%:*}
+	fresh "$T/$t.ht" || continue
+	# shellcheck disable=SC2086
+	have $(echo "$progs" | tr , ' ') || continue
+	echo "capturing $t (<= $SECS s)"
+	(
+		start=$(date +%s)
+		case $t in redis-zipf) big_redis ;; sqlite-ycsb) big_sqlite ;; xz) big_xz ;; graph) big_graph ;; esac
+		echo "capture_secs $(($(date +%s) - start))" >>"$T/$t.log"
+	) &
+	PIDS="$PIDS $!"
+	running=$((running + 1))
+	[ $running -lt 2 ] || { wait; running=0; }
+done
+wait
+for t in sort python redis redis-zipf sqlite-ycsb xz graph; do
+	[ -s "$T/$t.ht" ] && echo "$t $("$CONV" --stats "$T/$t.ht")"
+done | tee "$T/footprint.txt"
 W=
-for t in sort python redis; do
+for t in sort python redis redis-zipf sqlite-ycsb xz graph; do
 	[ -s "$T/$t.ht" ] && W="$W${W:+;}trace:$t=$T/$t.ht"
 done
 [ -n "$W" ] || { echo "traces: none captured"; exit 0; }
