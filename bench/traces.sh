@@ -17,7 +17,8 @@
 #   redis:  redis-server under redis-benchmark (SET/GET/LPUSH/LPOP, 128 B values)
 #   python: a dict + sort + string workload in python3
 #   sort:   sort(1) on a 20000-line file of random keys
-# Big (>= 64 MiB touched; loads in bench/traces/):
+# Big (loads sized for 100+ MiB, in bench/traces/; what a bound reaches
+# is in README: about 20 MiB touched in 120 s here):
 #   redis-zipf:  redis-server, 1700 values of 64000 B (DEBUG POPULATE, 106
 #                MiB), then pipelined 95% GET / 5% SET of Zipf(0.99) keys
 #                (traces/kvzipf.py; redis-benchmark has no skew)
