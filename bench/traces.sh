@@ -1,20 +1,48 @@
 #!/bin/sh
 # traces.sh - real programs under valgrind lackey, converted with every
 # access kept (ht-trace-convert -n 1), then replayed by the simulator at
-# fast-tier ratios 1/8, 1/5, 1/3. Lackey is ~100x slower (more on a busy
-# machine), so each capture is bounded: BENCH_TRACE_SECS (default 120) of
-# the program under lackey; what ran by then is the trace. Traces are kept
-# in bench/results/traces/*.ht and reused (BENCH_RETRACE=1 captures again).
+# fast-tier ratios 1/8, 1/5, 1/3. Lackey is ~100x slower (here it writes
+# about 70 k accesses/s: one write(2) per line, instructions included), so
+# each capture is bounded: BENCH_TRACE_SECS (default 120) of the small
+# programs, BENCH_BIG_TRACE_SECS (default 240) of the big ones, under
+# lackey, plus BENCH_TRACE_STARTUP_SECS (default 180) for redis, whose
+# start-up alone takes about 2 min under lackey; what ran by then is the
+# trace. Two captures run at a time. BENCH_TRACE_SKIP="redis-zipf ..."
+# leaves traces out.
+# Traces are kept in bench/results/traces/*.ht (never committed) and reused
+# (BENCH_RETRACE=1 captures again); results/traces/footprint.txt lists
+# each trace's accesses, touched pages and file size (ht-trace-convert
+# --stats). A program that is not installed is skipped with a line saying so.
+# Small (a few MiB touched):
 #   redis:  redis-server under redis-benchmark (SET/GET/LPUSH/LPOP, 128 B values)
 #   python: a dict + sort + string workload in python3
 #   sort:   sort(1) on a 20000-line file of random keys
+# Big (loads sized for 100+ MiB, in bench/traces/; what a bound reaches
+# is in README: about 20 MiB touched in 120 s here):
+#   redis-zipf:  redis-server, 1700 values of 64000 B (DEBUG POPULATE, 106
+#                MiB), then pipelined 95% GET / 5% SET of Zipf(0.99) keys
+#                (traces/kvzipf.py; redis-benchmark has no skew)
+#   sqlite-ycsb: sqlite3 on an in-memory database, YCSB-like usertable of
+#                1700 rows x 64000 B (64 KiB pages, 106 MiB), then YCSB
+#                workload A with Zipf(0.99) keys (traces/ycsb.py)
+#   xz:          xz -9 with a 128 MiB dictionary (128 MiB hash table) on 16
+#                MiB of generated text (traces/text.py; lackey gets through
+#                the first few hundred KiB of it)
+#   graph:       python3 BFS then Monte-Carlo PageRank over a 2 M-node,
+#                32 M-edge power-law graph held in a 128 MiB array (traces/graph.py)
+# Not postgres/pgbench: a server of many processes, and lackey writes every
+# traced process into one stream with no pid per line; one address space a
+# trace is what the simulator replays.
 set -eu
 : "${top_srcdir:?run through make bench}" "${top_builddir:?}"
 B=$top_builddir/bench
 R=$top_srcdir/bench/results
 T=$R/traces
+L=$top_srcdir/bench/traces
 CONV=$top_builddir/tools/ht-trace-convert
-SECS=${BENCH_TRACE_SECS:-120}
+SMALL=${BENCH_TRACE_SECS:-120}
+BIG=${BENCH_BIG_TRACE_SECS:-240}
+STARTUP=${BENCH_TRACE_STARTUP_SECS:-180}
 mkdir -p "$T"
 for tool in valgrind "$CONV"; do
 	command -v "$tool" >/dev/null || { echo "traces: $tool not found (valgrind: apt-get install valgrind)"; exit 0; }
@@ -22,22 +50,56 @@ done
 PY=/usr/bin/python3
 [ -x $PY ] || PY=$(command -v python3)
 
-# lackey OUT CMD...: run CMD under lackey for at most SECS, all accesses into OUT
+# lackey OUT CMD...: run CMD under lackey for at most $SECS s, all accesses
+# into OUT (written as OUT.part, renamed when complete: an interrupted
+# capture is not taken for a trace). The converter's summary goes to OUT's .log.
 lackey() {
 	out=$1; shift
-	{ timeout -s INT "$SECS" valgrind --tool=lackey --trace-mem=yes --log-fd=9 "$@" 9>&1 >/dev/null 2>/dev/null || true; } |
-		"$CONV" -n 1 -o "$out" -
+	{ GLIBC_TUNABLES=$TUN timeout -s INT "$SECS" valgrind --tool=lackey --trace-mem=yes --log-fd=9 "$@" 9>&1 >/dev/null 2>/dev/null || true; } |
+		"$CONV" -n 1 -o "$out.part" - 2>"${out%.ht}.log" && mv "$out.part" "$out"
 }
+# Large memset/memcpy as 32-byte vector stores, not rep stosb/movsb: lackey
+# replays those a byte at a time (64 M accesses for a 64 MiB memset, 21x
+# the vector loop's), which no capture bound could afford.
+TUN=glibc.cpu.x86_rep_stosb_threshold=0x7fffffffffffffff:glibc.cpu.x86_rep_movsb_threshold=0x7fffffffffffffff
 fresh() { [ "${BENCH_RETRACE:-0}" = 1 ] || [ ! -s "$1" ]; }
+have() {
+	for p in "$@"; do
+		command -v "$p" >/dev/null || { echo "traces: skipping $t: $p not installed"; return 1; }
+	done
+}
+# Servers started here are stopped on any exit (and every capture ends by
+# its timeout anyway).
+PIDS= PORTS=
+cleanup() {
+	for p in $PORTS $((30000 + $$ % 10000)) $((40000 + $$ % 10000)); do redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true; done
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	rm -f "$T"/*.part "$T"/*.tmp
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+# server NAME PORT CMD...: CMD under lackey in the background (pid in lp),
+# then waits until it answers PING (redis protocol) on PORT
+server() {
+	n=$1 port=$2; shift 2
+	PORTS="$PORTS $port"
+	lackey "$T/$n.ht" "$@" &
+	lp=$!
+	PIDS="$PIDS $lp"
+	i=0
+	until redis-cli -p "$port" ping >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -lt $((SECS * 2)) ] && kill -0 $lp 2>/dev/null || break; sleep 0.5
+	done
+}
+stop() { redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true; wait "$lp" || true; }
 
-if fresh "$T/sort.ht"; then
-	echo "capturing sort (<= $SECS s)"
+# One function a trace; capture() sets its bound in SECS.
+cap_sort() {
 	awk 'BEGIN { srand(1); for (i = 0; i < 20000; i++) printf "%08x%08x %s\n", int(rand() * 2^32), int(rand() * 2^32), substr("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 1, int(rand() * 40)) }' >"$T/sort-input.txt"
 	lackey "$T/sort.ht" sort "$T/sort-input.txt"
 	rm -f "$T/sort-input.txt"
-fi
-if fresh "$T/python.ht"; then
-	echo "capturing python3 (<= $SECS s)"
+}
+cap_python() {
 	lackey "$T/python.ht" $PY -S -c '
 d = {}
 for i in range(200000):
@@ -45,23 +107,64 @@ for i in range(200000):
 v = sorted(d.items(), key=lambda kv: kv[1][1])
 s = sum(len(x[1][1]) for x in v[::7])
 print(s)'
-fi
-if fresh "$T/redis.ht" && command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
-	echo "capturing redis-server under redis-benchmark (<= $SECS s)"
+}
+cap_redis() {
 	port=$((30000 + $$ % 10000))
-	lackey "$T/redis.ht" redis-server --port $port --bind 127.0.0.1 --save '' --appendonly no &
-	lp=$!
-	i=0
-	until redis-cli -p $port ping >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -lt $((SECS * 2)) ] || break; sleep 0.5
-	done
-	redis-benchmark -p $port -n 3000 -c 4 -t set,get,lpush,lpop -d 128 -r 10000 -q >/dev/null 2>&1 || true
-	redis-cli -p $port shutdown nosave >/dev/null 2>&1 || true
-	wait $lp || true
-fi
+	server redis $port redis-server --port $port --bind 127.0.0.1 --save '' --appendonly no
+	timeout "$SECS" redis-benchmark -p $port -n 3000 -c 4 -t set,get,lpush,lpop -d 128 -r 10000 -q >/dev/null 2>&1 || true
+	stop $port
+}
+cap_redis_zipf() {
+	port=$((40000 + $$ % 10000))
+	server redis-zipf $port redis-server --port $port --bind 127.0.0.1 --save '' --appendonly no \
+		--enable-debug-command yes
+	$PY "$L/kvzipf.py" $port 1700 64000 "$SECS" || true
+	stop $port
+}
+cap_sqlite_ycsb() {
+	$PY "$L/ycsb.py" 1700 64000 500000 >"$T/ycsb.sql.tmp"
+	lackey "$T/sqlite-ycsb.ht" sqlite3 <"$T/ycsb.sql.tmp"
+	rm -f "$T/ycsb.sql.tmp"
+}
+cap_xz() {
+	$PY "$L/text.py" 16 >"$T/xz-input.tmp"
+	lackey "$T/xz.ht" xz --lzma2=preset=9,dict=128MiB -T1 -c "$T/xz-input.tmp"
+	rm -f "$T/xz-input.tmp"
+}
+cap_graph() { lackey "$T/graph.ht" $PY -S "$L/graph.py" $((1 << 21)) 16 "$SECS"; }
 
+# capture NAME:PROGRAM,...: NAME's trace unless cached or a program is missing
+capture() {
+	t=${1%%:*} progs=${1#*:}
+	case " ${BENCH_TRACE_SKIP:-} " in *" $t "*) echo "traces: skipping $t (BENCH_TRACE_SKIP)"; return 0 ;; esac
+	fresh "$T/$t.ht" || return 0
+	# shellcheck disable=SC2086
+	have $(echo "$progs" | tr , ' ') || return 0
+	case $t in
+	sort | python) SECS=$SMALL ;;
+	redis) SECS=$((SMALL + STARTUP)) ;;
+	redis-zipf) SECS=$((BIG + STARTUP)) ;;
+	*) SECS=$BIG ;;
+	esac
+	echo "capturing $t (<= $SECS s)"
+	start=$(date +%s)
+	cap_$(echo "$t" | tr - _)
+	echo "capture_secs $(($(date +%s) - start))" >>"$T/$t.log"
+}
+# Two at a time (lackey's output takes a core), lists of about equal time.
+for t in redis-zipf:redis-server,redis-cli sqlite-ycsb:sqlite3 redis:redis-server,redis-benchmark,redis-cli sort:sort; do
+	capture $t
+done &
+PIDS="$PIDS $!"
+for t in xz:xz graph:python3 python:python3; do
+	capture $t
+done
+wait
+for t in sort python redis redis-zipf sqlite-ycsb xz graph; do
+	[ -s "$T/$t.ht" ] && echo "$t $("$CONV" --stats "$T/$t.ht")"
+done | tee "$T/footprint.txt"
 W=
-for t in sort python redis; do
+for t in sort python redis redis-zipf sqlite-ycsb xz graph; do
 	[ -s "$T/$t.ht" ] && W="$W${W:+;}trace:$t=$T/$t.ht"
 done
 [ -n "$W" ] || { echo "traces: none captured"; exit 0; }

@@ -4,6 +4,7 @@
  *
  *   ht-trace-convert [-n N] [-t TID] -o OUT.httrace [LACKEY_LOG|-]
  *   ht-trace-convert --dump TRACE
+ *   ht-trace-convert --stats TRACE
  *
  * Input: `valgrind --tool=lackey --trace-mem=yes --log-file=LOG prog`.
  * Data lines " L addr,size" (load), " S addr,size" (store), " M addr,size"
@@ -15,6 +16,10 @@
  *
  * --dump prints one line per record: "S time addr tid weight load|store",
  * "M time start len" (map), "U time start len" (unmap).
+ *
+ * --stats prints one line "accesses N stores N pages N footprint_mib F
+ * regions_2m N file_mib F": the sample count, the distinct 4 KiB pages they
+ * touch (footprint = pages x 4 KiB), the distinct 2 MiB regions.
  */
 #include "source/trace.h"
 #include <errno.h>
@@ -23,11 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: ht-trace-convert [-n N] [-t TID] -o OUT [LACKEY_LOG|-]\n"
-			"       ht-trace-convert --dump TRACE\n");
+			"       ht-trace-convert --dump TRACE\n"
+			"       ht-trace-convert --stats TRACE\n");
 	return 2;
 }
 
@@ -57,9 +64,72 @@ static int dump(const char *path)
 	return rc < 0 ? 1 : 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* distinct values of v[0..n) after sorting it */
+static size_t distinct(uint64_t *v, size_t n)
+{
+	size_t d = 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (size_t i = 0; i < n; i++)
+		d += !i || v[i] != v[i - 1];
+	return d;
+}
+
+static int stats(const char *path)
+{
+	char why[256];
+	struct ht_trace_rec r;
+	struct ht_trace_reader *rd = ht_trace_reader_open(path, why, sizeof(why));
+	if (!rd) {
+		fprintf(stderr, "ht-trace-convert: %s\n", why);
+		return 1;
+	}
+	size_t n = 0, cap = 1 << 20;
+	uint64_t stores = 0, *pg = malloc(cap * sizeof(*pg));
+	int rc = 0, oom = !pg;
+	while (!oom && (rc = ht_trace_read_next(rd, &r)) == 1) {
+		if (r.kind != HT_TRACE_SAMPLE)
+			continue;
+		if (n == cap) {
+			uint64_t *p2 = realloc(pg, 2 * cap * sizeof(*pg));
+			if (!p2) {
+				oom = 1;
+				break;
+			}
+			pg = p2;
+			cap *= 2;
+		}
+		pg[n++] = r.s.addr >> 12;
+		stores += r.s.store;
+	}
+	if (oom || rc < 0) {
+		fprintf(stderr, "ht-trace-convert: %s: %s\n", path, rc < 0 ? ht_trace_reader_error(rd) : "out of memory");
+		ht_trace_reader_close(rd);
+		free(pg);
+		return 1;
+	}
+	ht_trace_reader_close(rd);
+	size_t pages = distinct(pg, n);
+	for (size_t i = 0; i < n; i++)
+		pg[i] >>= 9;
+	size_t regions = distinct(pg, n);
+	free(pg);
+	struct stat st;
+	double mib = stat(path, &st) ? 0 : st.st_size / 1048576.0;
+	printf("accesses %zu stores %" PRIu64 " pages %zu footprint_mib %.1f regions_2m %zu file_mib %.1f\n", n, stores,
+	       pages, pages / 256.0, regions, mib);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = { { "dump", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' },
+	static const struct option lo[] = { { "dump", required_argument, NULL, 'd' },
+					    { "stats", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
 					    { NULL, 0, NULL, 0 } };
 	const char *out = NULL, *in = "-";
 	unsigned long long every = 4093, tid = 1;
@@ -70,6 +140,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			return dump(optarg);
+		case 's':
+			return stats(optarg);
 		case 'n':
 			errno = 0;
 			every = strtoull(optarg, &end, 0);

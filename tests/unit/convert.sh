@@ -63,6 +63,11 @@ t "$([ "$got" = $((accesses / 4093)) ] && echo 0 || echo 1)" "default 1 in 4093 
 sz_all=$(wc -c <"$tmp/all.tr")
 t "$([ "$sz_all" -lt $((accesses * 8)) ] && echo 0 || echo 1)" "compact: $sz_all bytes for $accesses samples"
 
+# --stats: the access count and the distinct 4 KiB pages, against the log
+pages=$(awk '{ a = $3; sub(/^0x/, "", a); p = substr(a, 1, length(a) - 3); if (p == "") p = "0"; print p }' "$tmp/all.exp" | sort -u | wc -l)
+st=$("$CONV" --stats "$tmp/all.tr")
+t "$(echo "$st" | grep -q "^accesses $accesses .* pages $pages " && echo 0 || echo 1)" "--stats: $st (log: $accesses accesses, $pages pages)"
+
 "$CONV" -o "$tmp/x.tr" "$tmp/nonexistent.log" 2>"$tmp/e1"
 rc=$?
 t "$([ $rc = 1 ] && grep -q "cannot read $tmp/nonexistent.log" "$tmp/e1" && [ "$(wc -l <"$tmp/e1")" = 1 ] && echo 0 || echo 1)" "missing input: exit 1, one line: $(cat "$tmp/e1")"
