@@ -37,6 +37,7 @@ static void *hy_create(struct machine *m, uint64_t *tick)
 		return NULL;
 	}
 	c.migrate_rate = m->o->rate; /* every policy gets the same cap */
+	c.sample_period = m->o->period; /* what one sample stands for (the move-worth gate reads it) */
 	memset(&t, 0, sizeof(t));
 	t.nr_nodes = 2;
 	t.nodes[0] = (struct ht_node){ .id = 0, .nr_cpus = m->o->cpus, .total = m->fast_cap * 4096,
@@ -62,7 +63,7 @@ static void *hy_create(struct machine *m, uint64_t *tick)
 	}
 	for (size_t i = 0; i < m->w->nspans; i++)
 		ht_engine_add_range(h->e, m->w->spans[i].start, m->w->spans[i].len, HT_ORIGIN_USER);
-	*tick = m->epoch_ns;
+	*tick = c.epoch_min * 1000; /* the engine decides at each tick whether an epoch is due */
 	return h;
 }
 
@@ -72,13 +73,14 @@ static void hy_sample(void *p, const struct ht_sample *s, size_t n)
 	ht_engine_ingest(h->e, s, n);
 	if (n)
 		h->last_ns = s[n - 1].time_ns;
-	/* (an early ht_engine_epoch(h->e, h->last_ns) on dense samples goes here) */
+	if (n && ht_engine_due(h->e, h->last_ns)) /* dense samples: an early epoch, as the live thread runs */
+		ht_engine_epoch(h->e, h->last_ns);
 }
 
 static void hy_tick(void *p, uint64_t now, const uint32_t *f, size_t nf)
 {
 	struct hyper *h = p;
-	if (now)
+	if (now && ht_engine_due(h->e, now))
 		ht_engine_epoch(h->e, now);
 }
 

@@ -90,6 +90,7 @@ struct ht_engine *ht_engine_create(const struct ht_conf *c, const struct ht_topo
 		free(e);
 		return NULL;
 	}
+	ht_worth_init(&e->x.worth, &e->conf, &e->topo);
 	ht_pages_init(&e->pg, &e->conf, e->page);
 	e->cnt.pages = e->x.pg = &e->pg;
 	pthread_mutex_init(&e->mu, NULL);

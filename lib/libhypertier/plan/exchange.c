@@ -43,6 +43,8 @@ void ht_xplan_free(struct ht_xplan *p)
 	free(p->demo);
 	free(p->pd);
 	free(p->dd);
+	free(p->pv);
+	free(p->dv);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -105,7 +107,8 @@ void ht_exchange_scan(struct ht_exchange *x, struct ht_ranges *v)
 	x->st.slow_used = slow * x->page;
 }
 
-static int push(void ***arr, double **dens, size_t *n, size_t *cap, void *p, double d)
+/* Append page with its density d and the variance v of its per-page count (the move-worth gate). */
+static int push(void ***arr, double **dens, double **var, size_t *n, size_t *cap, void *p, double d, double v)
 {
 	if (*n == *cap) {
 		size_t c = *cap ? *cap * 2 : 1024;
@@ -115,13 +118,25 @@ static int push(void ***arr, double **dens, size_t *n, size_t *cap, void *p, dou
 		double *b = realloc(*dens, c * sizeof(**dens));
 		if (b)
 			*dens = b;
-		if (!a || !b)
+		double *w = realloc(*var, c * sizeof(**var));
+		if (w)
+			*var = w;
+		if (!a || !b || !w)
 			return -ENOMEM;
 		*cap = c;
 	}
 	(*dens)[*n] = d;
+	(*var)[*n] = v;
 	(*arr)[(*n)++] = p;
 	return 0;
+}
+#define PUSH_P(p, a, d, v) push(&(p)->promo, &(p)->pd, &(p)->pv, &(p)->np, &(p)->cap_p, (a), (d), (v))
+#define PUSH_D(p, a, d, v) push(&(p)->demo, &(p)->dd, &(p)->dv, &(p)->nd, &(p)->cap_d, (a), (d), (v))
+
+/* A page shares its range's Poisson noise: variance of its count = range count x (page / length)^2. */
+static double range_var(const struct ht_range *r, double density, size_t page)
+{
+	return r && density > 0 && density < 1e299 ? density * (double)page * (double)page / (double)(r->end - r->start) : 0;
 }
 
 struct collect {
@@ -150,8 +165,8 @@ static int collect_fn(void *arg, uintptr_t page, int node)
 		c->x->st.backed_off++;
 		return 0;
 	}
-	if (c->promo ? push(&p->promo, &p->pd, &p->np, &p->cap_p, (void *)page, c->density)
-		     : push(&p->demo, &p->dd, &p->nd, &p->cap_d, (void *)page, c->density))
+	double var = range_var(c->r, c->density, c->x->page);
+	if (c->promo ? PUSH_P(p, (void *)page, c->density, var) : PUSH_D(p, (void *)page, c->density, var))
 		return 1;
 	return (c->promo ? p->np : p->nd) >= c->limit;
 }
@@ -192,10 +207,10 @@ static size_t single_promos(struct ht_exchange *x, const struct ht_ranges *v, ui
 
 /* Promote the single pages at least as dense as d (all when d < 0) while the list has room. */
 static void push_singles(struct ht_xplan *p, const uintptr_t *pg, const double *dens, size_t n, size_t *j, double d,
-			 size_t limit, size_t *pos, size_t *pushed)
+			 size_t limit, size_t *pos, size_t *pushed, double page)
 {
 	for (; *j < n && (d < 0 || dens[*j] >= d) && p->np < limit; (*j)++)
-		if (!push(&p->promo, &p->pd, &p->np, &p->cap_p, (void *)pg[*j], dens[*j]))
+		if (!PUSH_P(p, (void *)pg[*j], dens[*j], dens[*j] * page)) /* a page alone: variance = its count */
 			pos[(*pushed)++] = p->np - 1; /* where it stands: counted if the pairing keeps it */
 }
 
@@ -213,7 +228,7 @@ static void cold_demos(struct ht_exchange *x, const struct ht_ranges *v, uint64_
 			x->st.backed_off++;
 			continue;
 		}
-		if (push(&p->demo, &p->dd, &p->nd, &p->cap_d, (void *)a, 0))
+		if (PUSH_D(p, (void *)a, 0, 0))
 			return;
 	}
 }
@@ -263,11 +278,11 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 			if (!r->hot_bytes || r->hint == HT_PIN_SLOW)
 				continue;
 			c.density = r->hint == HT_PIN_FAST || r->hint == HT_HOT ? 1e300 : ht_range_density(r);
-			push_singles(p, spg, sd, ns, &js, c.density, c.limit, spos, &pushed);
+			push_singles(p, spg, sd, ns, &js, c.density, c.limit, spos, &pushed, (double)x->page);
 			c.r = r;
 			walk(x, r->start, r->start + r->hot_bytes, collect_fn, &c);
 		}
-		push_singles(p, spg, sd, ns, &js, -1, c.limit, spos, &pushed);
+		push_singles(p, spg, sd, ns, &js, -1, c.limit, spos, &pushed, (double)x->page);
 	}
 	/*
 	 * Demotion: fast pages outside the hot set, coldest first, as many as
@@ -306,13 +321,22 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 	int64_t have = (int64_t)(p->nd - pinned);
 	if (excess > have)
 		excess = have;
-	int64_t pairs = have - excess, k = 0;
-	double clearly = 1.0 + x->conf->split_ratio / 100.0;
+	int64_t pairs = have - excess, k = 0, nfree = 0;
+	double clearly = 1.0 + x->conf->split_ratio / 100.0, pg = (double)x->page;
+	/* promotions into free room: each must pay for its one move (worth.h); the list is densest first */
+	while (nfree < free_room && nfree < (int64_t)p->np &&
+	       (p->pd[nfree] >= 1e299 || ht_worth_pair(&x->worth, p->pd[nfree] * pg, p->pv[nfree], -1, 0)))
+		nfree++;
+	if (nfree < free_room)
+		pairs = 0; /* a promotion not worth a free slot is not worth a swap */
 	while (k < pairs && free_room + k < (int64_t)p->np &&
-	       p->dd[pinned + excess + k] * clearly < p->pd[free_room + k])
+	       p->dd[pinned + excess + k] * clearly < p->pd[free_room + k] &&
+	       (p->pd[free_room + k] >= 1e299 ||
+		ht_worth_pair(&x->worth, p->pd[free_room + k] * pg, p->pv[free_room + k],
+			      p->dd[pinned + excess + k] > 0 ? p->dd[pinned + excess + k] * pg : 0, p->dv[pinned + excess + k])))
 		k++;
-	if ((int64_t)p->np > free_room + k)
-		p->np = (size_t)(free_room + k);
+	if ((int64_t)p->np > nfree + k)
+		p->np = (size_t)(nfree + k);
 	p->nd = pinned + (size_t)(excess + k);
 	for (size_t i = 0; i < pushed; i++)
 		x->st.single += spos[i] < p->np;

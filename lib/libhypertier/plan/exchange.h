@@ -17,6 +17,7 @@
 #include "../ranges/range.h"
 #include "../ranges/pages.h"
 #include "backoff.h"
+#include "worth.h"
 
 struct ht_xstats {
 	uint64_t promoted, demoted, bytes_moved;
@@ -35,6 +36,7 @@ struct ht_exchange {
 	size_t scan_cursor;    /* rolling placement scan: next range index */
 	struct ht_backoff *backoff;
 	struct ht_pages *pg;   /* the page-grain layer (ranges/pages.h), or NULL */
+	struct ht_worth worth; /* is a move worth its cost (worth.h); set by the engine */
 	void **buf;            /* query scratch */
 	int *nodes;
 	struct ht_xstats st;
@@ -44,6 +46,7 @@ struct ht_exchange {
 struct ht_xplan {
 	void **promo, **demo;
 	double *pd, *dd;       /* density of each candidate's range (pairing hysteresis) */
+	double *pv, *dv;       /* variance of each candidate's per-page count (move-worth gate) */
 	size_t np, nd, cap_p, cap_d;
 	int64_t fast_pages;    /* fast-tier pages before the moves */
 	int64_t budget_pages;
