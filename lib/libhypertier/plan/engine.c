@@ -450,6 +450,8 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 		/* full: the hot set fills the budget, or the tier is at it already (first touch
 		 * filled it): cold ranges' new pages are then born slow, not born fast and trimmed */
 		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget || e->x.st.fast_used + e->page > budget);
+		uint64_t period = e->conf.epoch * 1000, span = e->last_ns && now_ns > e->last_ns ? now_ns - e->last_ns : period;
+		e->x.worth.scale = span < period ? (double)period / (double)span : 1;
 		ht_exchange_plan(&e->x, &e->v, order, budget, allowance(e, now_ns), e->epoch, &e->plan);
 		free(order);
 	} else {

@@ -23,6 +23,7 @@ void ht_worth_init(struct ht_worth *w, const struct ht_conf *c, const struct ht_
 	w->gain_ns = c->move_cost ? (double)c->sample_period * gap : 0;
 	w->move_ns = (double)c->move_cost * 1000.0;
 	w->sigma = (double)c->split_sigma;
+	w->scale = 1;
 }
 
 int ht_worth_pair(const struct ht_worth *w, double p_count, double p_var, double q_count, double q_var)
@@ -31,7 +32,7 @@ int ht_worth_pair(const struct ht_worth *w, double p_count, double p_var, double
 		return 1; /* gate off, or latencies unknown: the classifier's ranking decides alone */
 	int paired = q_count >= 0;
 	double diff = p_count - (paired ? q_count : 0), var = p_var + (paired ? q_var : 0);
-	if (diff * w->gain_ns <= (paired ? 2 : 1) * w->move_ns)
+	if (diff * w->gain_ns * w->scale <= (paired ? 2 : 1) * w->move_ns)
 		return 0;
 	return diff > w->sigma * sqrt(var);
 }

@@ -7,6 +7,9 @@
  * A pair is made only when that expected gain beats the cost and the
  * difference is beyond sampling noise (Poisson: variance = count), so
  * sparse samples and phase flicker do not buy moves that never pay back.
+ * Early epochs (engine.h) come sooner than the timer's, so their counts
+ * cover less time: the gain is scaled up to a timer epoch's span, as the
+ * placement stands at least until the timer would re-rank it.
  */
 #ifndef HT_WORTH_H
 #define HT_WORTH_H
@@ -19,6 +22,7 @@ struct ht_worth {
 	double gain_ns;  /* per decayed sample on the fast tier: period x latency gap; 0: gate off */
 	double move_ns;  /* one page move */
 	double sigma;    /* noise margin, standard deviations (conf split_sigma) */
+	double scale;    /* timer epoch / this epoch's span (>= 1): an early epoch's count covers less time */
 };
 
 /* Latencies from the topology (HMAT), else from SLIT distances x a 100 ns local load. */
