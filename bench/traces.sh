@@ -168,7 +168,6 @@ for t in sort python redis redis-zipf sqlite-ycsb xz graph; do
 	[ -s "$T/$t.ht" ] && W="$W${W:+;}trace:$t=$T/$t.ht"
 done
 [ -n "$W" ] || { echo "traces: none captured"; exit 0; }
-# Short traces: 200k accesses per simulated epoch, 1 sample in 23, i.e.
-# about the same samples per epoch as the synthetic runs (1M / 101).
+# The same LLC model, modelled clock and sample periods as the synthetic set.
 "$B/ht-bench" --workloads="$W" --ratios='1/8;1/5;1/3' --periods='101;1009;10007' --heat=0 \
 	--out="$R/traces" | tee "$R/traces.txt"
