@@ -11,6 +11,7 @@
 #include <string.h>
 #include "bench.h"
 #include "plan/engine.h"
+#include "hypertier.h"
 
 struct hyper {
 	struct machine *m;
@@ -106,6 +107,15 @@ static void hy_heat(void *p, double *b, size_t nb)
 static void hy_destroy(void *p)
 {
 	struct hyper *h = p;
+	if (getenv("HT_BENCH_STATS")) { /* what the engine did, for finding causes (stderr) */
+		struct ht_stats st = { .size = sizeof(st) };
+		ht_engine_get_stats(h->e, &st);
+		fprintf(stderr, "ht-bench: %s: epochs %llu, ranges %llu, hot set %llu MiB, budget %llu MiB, single %llu, page state %llu KiB, promoted %llu, demoted %llu\n",
+			h->m->w->name, (unsigned long long)st.epochs, (unsigned long long)st.nr_ranges,
+			(unsigned long long)(st.hot_set_bytes >> 20), (unsigned long long)(st.fast_budget >> 20),
+			(unsigned long long)st.pages_single, (unsigned long long)(st.page_state_bytes >> 10),
+			(unsigned long long)st.pages_promoted, (unsigned long long)st.pages_demoted);
+	}
 	ht_engine_destroy(h->e);
 	free(h->top);
 	free(h);
