@@ -25,7 +25,7 @@ void ht_counter_ingest(struct ht_counter *c, const void *addrs, size_t stride, s
 	uint64_t g = atomic_load(&c->gen) & 1;
 	atomic_fetch_add(&c->readers[g], 1);
 	struct ht_snap *s = atomic_load(&c->snap);
-	struct ht_pg_tab *pt = c->pages ? atomic_load_explicit(&c->pages->tab, memory_order_relaxed) : NULL;
+	struct ht_pg_tab *pt = c->pages ? atomic_load_explicit(&c->pages->tab, memory_order_acquire) : NULL; /* sees a new table initialised */
 	uint64_t miss = 0;
 	uint64_t pos = atomic_fetch_add_explicit(&c->recent_pos, n, memory_order_relaxed);
 	for (size_t i = 0; i < n; i++) {
