@@ -460,7 +460,9 @@ static void test_early_epoch(void)
 	struct ht_engine *e = engine_on(&f, &a, 16 * M, "epoch=60s,epoch_samples=1000,epoch_min=50ms");
 	ht_engine_add_range(e, B, 16 * M, HT_ORIGIN_USER);
 	uint64_t t0 = 1000000000ull, ms = 1000000ull;
-	ok(ht_engine_due(e, t0), "due before the first epoch");
+	ok(!ht_engine_due(e, t0), "the first call starts the clock: no epoch at once (live, the thread waits one)");
+	ok(!ht_engine_due(e, t0 + 40 * ms), "nor before epoch_min, samples or not");
+	ok(ht_engine_due(e, t0 + 60000 * ms), "due one timer epoch after the start");
 	ht_engine_epoch(e, t0);
 	ok(!ht_engine_due(e, t0 + 100 * ms), "not due: timer far, no samples");
 	feed(e, 999, 0, B, B + 16 * M, B, B + 16 * M);

@@ -65,5 +65,18 @@ int main(void)
 	t = topo(70, 180, 20);
 	ht_worth_init(&w, &c, &t);
 	ok(w.gain_ns == 0 && ht_worth_pair(&w, 0.1, 0, 0.09, 0), "move_cost=0: off");
+
+	/* the horizon: as long as the program has run; the count reaches span / (1 - decay) */
+	uint64_t ms = 1000000ull;
+	double sc = ht_worth_scale(5 * ms, 5 * ms, 0.5);
+	ok(sc > 0.99 && sc < 1.01, "5 ms into a run: gain over 5 ms only (scale %.2f)", sc);
+	sc = ht_worth_scale(50 * ms, 10000 * ms, 0.5);
+	ok(sc > 99.9 && sc < 100.1, "10 s in, 50 ms epochs at decay 0.5: 10 s over 100 ms (scale %.1f)", sc);
+	sc = ht_worth_scale(500 * ms, 600 * ms, 0.5);
+	ok(sc > 0.99 && sc < 1.01, "young run: the count covers it all (scale %.2f)", sc);
+	c = conf(100, 2);
+	ht_worth_init(&w, &c, &t);
+	w.scale = ht_worth_scale(50 * ms, 10000 * ms, 0.5);
+	ok(ht_worth_pair(&w, 0.3, 0.0003, 0.0, 0.0), "10 s into a steady run, 0.3 samples more pays for two moves");
 	return tap_done();
 }

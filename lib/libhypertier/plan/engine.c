@@ -43,6 +43,7 @@ struct ht_engine {
 	_Atomic uint64_t since;   /* samples ingested since the last epoch began (early epochs) */
 	atomic_int kicked;        /* the early-epoch signal was sent for this epoch */
 	uint64_t epoch, last_ns, last_rescan_ns, recent_seen;
+	uint64_t start_ns;        /* the clock's first reading: the first epoch's span, the gate's horizon */
 	int maps;                 /* scan_maps was called: rescan every conf.rescan */
 	struct ht_stats pub;      /* engine fields only */
 	void (*map_fn)(void *, uintptr_t, size_t, int);
@@ -149,8 +150,10 @@ int ht_engine_due(struct ht_engine *e, uint64_t now_ns)
 {
 	if (!e)
 		return 0;
-	uint64_t last = e->last_ns;
-	if (!last || now_ns >= last + e->conf.epoch * 1000)
+	if (!e->start_ns)
+		e->start_ns = now_ns ? now_ns : 1; /* a caller-driven clock (the simulator) starts at its first call */
+	uint64_t last = e->last_ns ? e->last_ns : e->start_ns;
+	if (now_ns >= last + e->conf.epoch * 1000)
 		return 1;
 	return e->conf.epoch_samples && atomic_load_explicit(&e->since, memory_order_relaxed) >= e->conf.epoch_samples &&
 	       now_ns >= last + e->conf.epoch_min * 1000;
@@ -382,11 +385,18 @@ int ht_engine_scan_maps(struct ht_engine *e)
 	return rc;
 }
 
+/* Time since the last epoch (the first: since the start; unknown: one timer epoch). */
+static uint64_t span_ns(const struct ht_engine *e, uint64_t now_ns)
+{
+	uint64_t last = e->last_ns ? e->last_ns : e->start_ns;
+	return last && now_ns > last ? now_ns - last : e->conf.epoch * 1000;
+}
+
 /* Bytes the exchange may move this epoch: rate over the time since the last one, and the cap. */
 static uint64_t allowance(const struct ht_engine *e, uint64_t now_ns)
 {
 	uint64_t period = e->conf.epoch * 1000;
-	uint64_t dt = e->last_ns && now_ns > e->last_ns ? now_ns - e->last_ns : period;
+	uint64_t dt = span_ns(e, now_ns);
 	if (dt > period) /* a late epoch gets no catch-up burst (and paced moves cannot feed on themselves) */
 		dt = period;
 	uint64_t a = UINT64_MAX / 2;
@@ -450,8 +460,8 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 		/* full: the hot set fills the budget, or the tier is at it already (first touch
 		 * filled it): cold ranges' new pages are then born slow, not born fast and trimmed */
 		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget || e->x.st.fast_used + e->page > budget);
-		uint64_t period = e->conf.epoch * 1000, span = e->last_ns && now_ns > e->last_ns ? now_ns - e->last_ns : period;
-		e->x.worth.scale = span < period ? (double)period / (double)span : 1;
+		uint64_t since = e->start_ns && now_ns > e->start_ns ? now_ns - e->start_ns : 0;
+		e->x.worth.scale = ht_worth_scale(span_ns(e, now_ns), since, e->cp.decay);
 		ht_exchange_plan(&e->x, &e->v, order, budget, allowance(e, now_ns), e->epoch, &e->plan);
 		free(order);
 	} else {
@@ -594,6 +604,8 @@ int ht_engine_start(struct ht_engine *e)
 		return 0;
 	e->stopping = 0;
 	e->x.paced = 1;
+	if (!e->start_ns)
+		e->start_ns = mono_ns();
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits a fully blocked mask */

@@ -36,3 +36,16 @@ int ht_worth_pair(const struct ht_worth *w, double p_count, double p_var, double
 		return 0;
 	return diff > w->sigma * sqrt(var);
 }
+
+double ht_worth_scale(uint64_t span_ns, uint64_t since_ns, double decay)
+{
+	double span = span_ns ? (double)span_ns : 1, since = (double)since_ns;
+	double d = decay > 0.99 ? 0.99 : decay < 0 ? 0 : decay;
+	double window = span / (1 - d); /* a steady count's reach: hits x (1 + d + d^2 ...) */
+	if (window > since)
+		window = since; /* the program is younger than that: the count covers its whole life */
+	if (window < span)
+		window = span;
+	double horizon = since > span ? since : span;
+	return horizon / window;
+}
