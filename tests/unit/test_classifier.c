@@ -122,9 +122,22 @@ int main(void)
 	is_int(ht_classify_split(&v, &P, 1), 2, "even inside, cooler than both neighbours: only the outer ranges split");
 	three(&v, 800, 300, 5, halves);
 	is_int(ht_classify_split(&v, &P, 1), 1, "hot and cold parts inside: splits although cooler than its neighbours");
-	ok(v.n == 4 && v.r[1].end == B + 12 * M && v.r[1].count + v.r[2].count == 300 && v.r[2].count > 99.99 && v.r[2].count < 100.01,
-	   "halves get the count their eighths saw (%.0f, %.0f)", v.r[1].count, v.r[2].count);
+	ok(v.n == 4 && v.r[1].end == B + 10 * M && v.r[1].count + v.r[2].count == 300 && v.r[2].count > 99.99 && v.r[2].count < 100.01,
+	   "cut at the hot part's edge (2 of 8 eighths), each side the count its eighths saw (%.0f, %.0f)", v.r[1].count,
+	   v.r[2].count);
 	ok(v.r[1].bins[0] == 0 && v.r[2].bins[7] == 0, "children count their eighths afresh");
+	/* a hot part in the middle of a big range: both cold ends cut off in one epoch */
+	static const double middle[HT_BINS] = { 0, 0, 0, 90, 100, 0, 0, 0 };
+	ht_ranges_free(&v);
+	ht_rangemap_add(&v, B, B + 64 * M, 0, 0, 100, NULL, NULL);
+	v.r[0].count = 190;
+	for (int b = 0; b < HT_BINS; b++)
+		v.r[0].bins[b] = middle[b];
+	is_int(ht_classify_split(&v, &P, 1), 2, "hot middle: two cuts at once");
+	ok(v.n == 3 && v.r[1].start == B + 24 * M && v.r[1].end == B + 40 * M, "the hot part alone in the middle [24, 40) MiB");
+	ok(v.r[0].count < 1e-9 && v.r[1].count > 189.99 && v.r[2].count < 1e-9, "it holds the count (%.1f %.1f %.1f)",
+	   v.r[0].count, v.r[1].count, v.r[2].count);
+	ok(v.r[0].holdback && v.r[1].holdback && v.r[2].holdback, "all three held back");
 	three(&v, 2000, 1000, 5, noisy);
 	is_int(ht_classify_split(&v, &P, 1), 0, "uneven by chance only (within split_sigma): no split");
 	ht_ranges_free(&v);

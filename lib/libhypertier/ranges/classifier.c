@@ -57,63 +57,128 @@ static double lower_neighbour(const struct ht_ranges *v, size_t i)
  * by split_ratio and by more than split_sigma standard deviations of
  * sampling noise (counts are roughly Poisson), over enough samples. Without
  * this, a range holding hot and cold objects in turn can sit between hotter
- * neighbours at a middling density and never split.
+ * neighbours at a middling density and never split. *a and *z: the run of
+ * eighths around the busiest that stay within split_ratio of it (the hot part).
  */
-static int uneven(const struct ht_range *r, const struct ht_classify_params *p, double *left_share)
+static int uneven(const struct ht_range *r, const struct ht_classify_params *p, int *a, int *z)
 {
-	double lo = r->bins[0], hi = lo, sum = 0, left = 0;
+	double lo = r->bins[0], hi = lo, sum = 0;
+	int top = 0;
 	for (int b = 0; b < HT_BINS; b++) {
 		lo = r->bins[b] < lo ? r->bins[b] : lo;
-		hi = r->bins[b] > hi ? r->bins[b] : hi;
+		if (r->bins[b] > hi) {
+			hi = r->bins[b];
+			top = b;
+		}
 		sum += r->bins[b];
-		left += b < HT_BINS / 2 ? r->bins[b] : 0;
 	}
-	*left_share = sum > 0 ? left / sum : 0.5;
+	for (*a = top; *a > 0 && r->bins[*a - 1] * p->split_ratio >= hi; (*a)--)
+		;
+	for (*z = top; *z < HT_BINS - 1 && r->bins[*z + 1] * p->split_ratio >= hi; (*z)++)
+		;
 	return sum >= p->split_min && hi > p->split_ratio * lo && hi - lo > p->split_sigma * sqrt(hi + lo);
 }
 
+/* Cut v->r[i] at page-aligned at; the left part keeps share of the count. Children count their eighths afresh. */
+static int cut(struct ht_ranges *v, size_t i, uintptr_t at, double share, const struct ht_classify_params *p,
+	       uint64_t epoch)
+{
+	struct ht_range *r = &v->r[i];
+	double f = (double)(r->end - at) / (double)(r->end - r->start); /* the right part's share of the bytes */
+	struct ht_range right = *r;
+	ht_range_reset_bins(&right);
+	right.start = at;
+	right.count = r->count * (1 - share);
+	right.hits = (uint64_t)((double)r->hits * f);
+	right.born = epoch;
+	right.holdback = p->holdback;
+	right.fast_pages = (uint64_t)((double)r->fast_pages * f);
+	right.slow_pages = (uint64_t)((double)r->slow_pages * f);
+	right.hot_bytes = r->hot_bytes > at - r->start ? r->hot_bytes - (at - r->start) : 0;
+	if (ht_ranges_insert(v, i + 1, &right) < 0)
+		return -1;
+	r = &v->r[i]; /* insert may move the array */
+	r->end = at;
+	r->count -= right.count;
+	ht_range_reset_bins(r);
+	r->hits -= right.hits;
+	r->born = epoch;
+	r->holdback = p->holdback;
+	r->fast_pages -= right.fast_pages;
+	r->slow_pages -= right.slow_pages;
+	if (r->hot_bytes > at - r->start)
+		r->hot_bytes = at - r->start;
+	return 0;
+}
+
+/* Where eighth k of r starts, page aligned, kept min_range from both ends (0: no room). */
+static uintptr_t edge(const struct ht_range *r, int k, const struct ht_classify_params *p)
+{
+	uint64_t len = r->end - r->start, off = (len / HT_BINS * k) / p->page * p->page;
+	if (off < p->min_range)
+		off = p->min_range;
+	if (off > len - p->min_range)
+		off = (len - p->min_range) / p->page * p->page;
+	return off >= p->min_range ? r->start + off : 0;
+}
+
+static double bin_sum(const struct ht_range *r, int from, int to)
+{
+	double s = 0;
+	for (int b = from; b < to; b++)
+		s += r->bins[b];
+	return s;
+}
+
+/*
+ * A range splits where its eighths show the hot part's edges: the cold
+ * prefix and suffix go off in one epoch each (up to two cuts), so a hot set
+ * inside a big range is isolated at 1/8 of its size at once instead of by a
+ * halving every split_holdback epochs. A range only denser than its lower
+ * neighbour, with no edge seen, halves.
+ */
 size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p, uint64_t epoch)
 {
 	size_t splits = 0;
 	for (size_t i = 0; i < v->n && v->n < p->max_ranges; i++) {
 		struct ht_range *r = &v->r[i];
 		uint64_t len = r->end - r->start;
-		double share = 0.5;
+		int a = 0, z = HT_BINS - 1;
 		if (r->holdback || len < 2 * p->min_range)
 			continue;
-		int inside = uneven(r, p, &share);
+		int inside = uneven(r, p, &a, &z);
 		double nb = lower_neighbour(v, i);
 		int above = r->count >= p->split_min && (nb < 0 || ht_range_density(r) > p->split_ratio * nb);
 		if (!inside && !above)
 			continue;
-		if (!inside)
-			share = 0.5; /* halves' counts unknown: assume even */
-		uintptr_t mid = r->start + (len / 2) / p->page * p->page;
-		struct ht_range right = *r;
-		ht_range_reset_bins(&right);
-		right.start = mid;
-		right.count = r->count * (1 - share);
-		right.hits = r->hits / 2;
-		right.born = epoch;
-		right.holdback = p->holdback;
-		right.fast_pages = r->fast_pages / 2;
-		right.slow_pages = r->slow_pages / 2;
-		right.hot_bytes = r->hot_bytes > mid - r->start ? r->hot_bytes - (mid - r->start) : 0;
-		if (ht_ranges_insert(v, i + 1, &right) < 0)
-			break;
-		r = &v->r[i]; /* insert may move the array */
-		r->end = mid;
-		r->count -= right.count;
-		ht_range_reset_bins(r);
-		r->hits -= right.hits;
-		r->born = epoch;
-		r->holdback = p->holdback;
-		r->fast_pages -= right.fast_pages;
-		r->slow_pages -= right.slow_pages;
-		if (r->hot_bytes > mid - r->start)
-			r->hot_bytes = mid - r->start;
-		splits++;
-		i++; /* children wait out their holdback */
+		double sum = bin_sum(r, 0, HT_BINS);
+		uintptr_t hi_cut = inside && z < HT_BINS - 1 ? edge(r, z + 1, p) : 0;
+		uintptr_t lo_cut = inside && a > 0 ? edge(r, a, p) : 0;
+		if (!hi_cut && !lo_cut) {
+			/* halves: the count as the eighths saw it, or even when unseen */
+			uintptr_t mid = r->start + (len / 2) / p->page * p->page;
+			double share = inside && sum > 0 ? bin_sum(r, 0, HT_BINS / 2) / sum : 0.5;
+			if (cut(v, i, mid, share, p, epoch) < 0)
+				break;
+			splits++;
+			i++; /* children wait out their holdback */
+			continue;
+		}
+		/* shares from the eighths, each cut at its eighth's edge (edge() may move it by min_range) */
+		if (hi_cut && lo_cut && hi_cut < lo_cut + p->min_range)
+			lo_cut = 0; /* too close: the suffix cut alone */
+		double left = sum > 0 ? bin_sum(r, 0, z + 1) / sum : 0.5, pre = sum > 0 ? bin_sum(r, 0, a) / sum : 0;
+		if (hi_cut) {
+			if (cut(v, i, hi_cut, left, p, epoch) < 0)
+				break;
+			splits++;
+		}
+		if (lo_cut) {
+			if (v->n >= p->max_ranges || cut(v, i, lo_cut, left > 0 ? pre / (hi_cut ? left : 1) : 0.5, p, epoch) < 0)
+				break;
+			splits++;
+		}
+		i += (size_t)(hi_cut != 0) + (size_t)(lo_cut != 0); /* children wait out their holdback */
 	}
 	return splits;
 }
