@@ -3,6 +3,7 @@
  * print traces as text.
  *
  *   ht-trace-convert [-n N] [-t TID] -o OUT.httrace [LACKEY_LOG|-]
+ *   ht-trace-convert -q [-n N] -o OUT.httrace [QTRACE_FILE|-]
  *   ht-trace-convert --dump TRACE
  *   ht-trace-convert --stats TRACE
  *
@@ -13,6 +14,10 @@
  * by default, like the PEBS period; N=1 keeps all). Lackey has no clock: a
  * sample's time is the index of its access in the data stream (one "ns" per
  * access), its weight 1, its tid -t (default 1).
+ *
+ * -q: input is the raw output of the QEMU plugin bench/traces/qtrace.c (a
+ * 16-byte header "HTQEMU\0\0", u32 version 1, u32 record size 8; then a u64
+ * an access: bits 0-55 address, 56-62 tid, 63 store); times as above.
  *
  * --dump prints one line per record: "S time addr tid weight load|store",
  * "M time start len" (map), "U time start len" (unmap).
@@ -33,6 +38,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: ht-trace-convert [-n N] [-t TID] -o OUT [LACKEY_LOG|-]\n"
+			"       ht-trace-convert -q [-n N] -o OUT [QTRACE_FILE|-]\n"
 			"       ht-trace-convert --dump TRACE\n"
 			"       ht-trace-convert --stats TRACE\n");
 	return 2;
@@ -126,6 +132,60 @@ static int stats(const char *path)
 	return 0;
 }
 
+/* Every -n-th access of the input, batched into the writer. */
+struct conv {
+	struct ht_trace_writer *w;
+	unsigned long long every;
+	uint64_t accesses, written;
+	size_t nb;
+	int rc;
+	struct ht_sample buf[4096];
+};
+
+static void conv_flush(struct conv *c)
+{
+	if (c->nb)
+		c->rc |= ht_trace_write_samples(c->w, c->buf, c->nb) < 0;
+	c->written += c->nb;
+	c->nb = 0;
+}
+
+static void conv_access(struct conv *c, uint64_t addr, uint32_t tid, int store)
+{
+	if (++c->accesses % c->every)
+		return;
+	struct ht_sample *s = &c->buf[c->nb++];
+	memset(s, 0, sizeof(*s));
+	s->addr = addr;
+	s->time_ns = c->accesses - 1;
+	s->tid = tid;
+	s->weight = 1;
+	s->store = store;
+	if (c->nb == sizeof(c->buf) / sizeof(c->buf[0]))
+		conv_flush(c);
+}
+
+/* The qtrace plugin's records (see the top of this file). 0 or 1. */
+static int read_qtrace(struct conv *c, FILE *f, const char *in)
+{
+	unsigned char h[16];
+	if (fread(h, 1, sizeof(h), f) != sizeof(h) || memcmp(h, "HTQEMU\0\0", 8) || h[8] != 1 || h[12] != 8) {
+		fprintf(stderr, "ht-trace-convert: %s: not a qtrace (version 1) file\n", in);
+		return 1;
+	}
+	static uint64_t r[1 << 16];
+	size_t n;
+	while ((n = fread(r, 1, sizeof(r), f)) > 0) {
+		if (n % 8) {
+			fprintf(stderr, "ht-trace-convert: %s: truncated record at the end\n", in);
+			return 1;
+		}
+		for (size_t i = 0; i < n / 8; i++)
+			conv_access(c, r[i] & ((1ull << 56) - 1), (uint32_t)(r[i] >> 56 & 127), (int)(r[i] >> 63));
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "dump", required_argument, NULL, 'd' },
@@ -134,9 +194,9 @@ int main(int argc, char **argv)
 	const char *out = NULL, *in = "-";
 	unsigned long long every = 4093, tid = 1;
 	char *end;
-	int c;
+	int c, qemu = 0;
 
-	while ((c = getopt_long(argc, argv, "n:o:t:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:o:qt:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			return dump(optarg);
@@ -161,6 +221,9 @@ int main(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'q':
+			qemu = 1;
+			break;
 		default:
 			return usage();
 		}
@@ -182,13 +245,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	struct ht_sample buf[1024];
-	size_t nb = 0;
-	uint64_t accesses = 0, written = 0, lineno = 0, skipped = 0;
+	static struct conv cv; /* static: its buffer; reset for each call (fuzzer) */
+	cv = (struct conv){ .w = w, .every = every };
+	uint64_t lineno = 0, skipped = 0;
 	char *line = NULL;
 	size_t cap = 0;
-	int rc = 0;
-	while (getline(&line, &cap, f) > 0) {
+	int rc = qemu ? read_qtrace(&cv, f, in) : 0;
+	while (!qemu && getline(&line, &cap, f) > 0) {
 		lineno++;
 		/* Data lines start with a space, then the kind, then spaces. */
 		char k = line[0] == ' ' ? line[1] : 0;
@@ -206,25 +269,10 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		if (++accesses % every)
-			continue;
-		struct ht_sample *s = &buf[nb++];
-		memset(s, 0, sizeof(*s));
-		s->addr = addr;
-		s->time_ns = accesses - 1;
-		s->tid = (uint32_t)tid;
-		s->weight = 1;
-		s->store = k != 'L';
-		if (nb == sizeof(buf) / sizeof(buf[0])) {
-			rc |= ht_trace_write_samples(w, buf, nb) < 0;
-			written += nb;
-			nb = 0;
-		}
+		conv_access(&cv, addr, (uint32_t)tid, k != 'L');
 	}
-	if (nb) {
-		rc |= ht_trace_write_samples(w, buf, nb) < 0;
-		written += nb;
-	}
+	conv_flush(&cv);
+	rc |= cv.rc;
 	if (ferror(f)) {
 		fprintf(stderr, "ht-trace-convert: reading %s: %s\n", in, strerror(errno));
 		rc = 1;
@@ -238,6 +286,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "ht-trace-convert: %llu accesses, %llu samples (1 in %llu) -> %s; %llu other lines skipped\n",
-		(unsigned long long)accesses, (unsigned long long)written, every, out, (unsigned long long)skipped);
+		(unsigned long long)cv.accesses, (unsigned long long)cv.written, every, out, (unsigned long long)skipped);
 	return 0;
 }
