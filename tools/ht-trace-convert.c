@@ -70,20 +70,31 @@ static int dump(const char *path)
 	return rc < 0 ? 1 : 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
+/* A set of u64 keys (open addressing): the distinct pages of a trace in
+ * memory for the pages, not for the accesses (10^8 and more). */
+struct set {
+	uint64_t *k; /* key + 1; 0 = empty */
+	size_t cap, n;
+};
 
-/* distinct values of v[0..n) after sorting it */
-static size_t distinct(uint64_t *v, size_t n)
+static int set_add(struct set *s, uint64_t key)
 {
-	size_t d = 0;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	for (size_t i = 0; i < n; i++)
-		d += !i || v[i] != v[i - 1];
-	return d;
+	if (2 * (s->n + 1) > s->cap) {
+		struct set t = { calloc(s->cap ? 2 * s->cap : 1 << 16, sizeof(uint64_t)), s->cap ? 2 * s->cap : 1 << 16, 0 };
+		if (!t.k)
+			return -1;
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->k[i])
+				set_add(&t, s->k[i] - 1);
+		free(s->k);
+		*s = t;
+	}
+	size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (s->cap - 1);
+	while (s->k[i] && s->k[i] != key + 1)
+		i = (i + 1) & (s->cap - 1);
+	s->n += !s->k[i];
+	s->k[i] = key + 1;
+	return 0;
 }
 
 static int stats(const char *path)
@@ -95,40 +106,28 @@ static int stats(const char *path)
 		fprintf(stderr, "ht-trace-convert: %s\n", why);
 		return 1;
 	}
-	size_t n = 0, cap = 1 << 20;
-	uint64_t stores = 0, *pg = malloc(cap * sizeof(*pg));
-	int rc = 0, oom = !pg;
+	size_t n = 0;
+	uint64_t stores = 0;
+	struct set pages = { 0 }, regions = { 0 };
+	int rc = 0, oom = 0;
 	while (!oom && (rc = ht_trace_read_next(rd, &r)) == 1) {
 		if (r.kind != HT_TRACE_SAMPLE)
 			continue;
-		if (n == cap) {
-			uint64_t *p2 = realloc(pg, 2 * cap * sizeof(*pg));
-			if (!p2) {
-				oom = 1;
-				break;
-			}
-			pg = p2;
-			cap *= 2;
-		}
-		pg[n++] = r.s.addr >> 12;
+		oom = set_add(&pages, r.s.addr >> 12) < 0 || set_add(&regions, r.s.addr >> 21) < 0;
+		n++;
 		stores += r.s.store;
 	}
-	if (oom || rc < 0) {
+	if (oom || rc < 0)
 		fprintf(stderr, "ht-trace-convert: %s: %s\n", path, rc < 0 ? ht_trace_reader_error(rd) : "out of memory");
-		ht_trace_reader_close(rd);
-		free(pg);
-		return 1;
-	}
 	ht_trace_reader_close(rd);
-	size_t pages = distinct(pg, n);
-	for (size_t i = 0; i < n; i++)
-		pg[i] >>= 9;
-	size_t regions = distinct(pg, n);
-	free(pg);
+	free(pages.k);
+	free(regions.k);
+	if (oom || rc < 0)
+		return 1;
 	struct stat st;
 	double mib = stat(path, &st) ? 0 : st.st_size / 1048576.0;
 	printf("accesses %zu stores %" PRIu64 " pages %zu footprint_mib %.1f regions_2m %zu file_mib %.1f\n", n, stores,
-	       pages, pages / 256.0, regions, mib);
+	       pages.n, pages.n / 256.0, regions.n, mib);
 	return 0;
 }
 
