@@ -33,11 +33,14 @@
 #                1700 rows x 64000 B (64 KiB pages, 106 MiB), then YCSB
 #                workload A with Zipf(0.99) keys (traces/ycsb.py)
 #   xz:          xz -9 with a 128 MiB dictionary (128 MiB hash table) on 16
-#                MiB of generated text (traces/text.py)
+#                MiB of generated text, a quarter of it binary records
+#                (traces/text.py 16 25: on text alone xz's hash touches
+#                37 MiB in 250 M accesses, with them the whole table)
 #   graph:       python3 BFS then Monte-Carlo PageRank over a 2 M-node,
 #                32 M-edge power-law graph held in a 128 MiB array
-#                (traces/graph.py; BENCH_GRAPH_SECS, default 40 under QEMU,
-#                is its own clock: BFS a third of it, then PageRank)
+#                (traces/graph.py; BENCH_GRAPH_SECS, default 6 under QEMU,
+#                is its own clock: BFS a third of it, then PageRank, whose
+#                random walks touch the array; 40 s was BFS only, 37 MiB)
 # Not postgres/pgbench: a server of many processes; one address space a
 # trace is what the simulator replays.
 set -eu
@@ -168,13 +171,13 @@ cap_sqlite_ycsb() {
 	rm -f "$T/ycsb.sql.tmp"
 }
 cap_xz() {
-	$PY "$L/text.py" 16 >"$T/xz-input.tmp"
+	$PY "$L/text.py" 16 25 >"$T/xz-input.tmp"
 	trace "$T/xz.ht" xz --lzma2=preset=9,dict=128MiB -T1 -c "$T/xz-input.tmp"
 	rm -f "$T/xz-input.tmp"
 }
 cap_graph() {
 	gs=$SECS
-	[ $TRACER = lackey ] || gs=${BENCH_GRAPH_SECS:-40}
+	[ $TRACER = lackey ] || gs=${BENCH_GRAPH_SECS:-6}
 	trace "$T/graph.ht" $PY -S "$L/graph.py" $((1 << 21)) 16 "$gs"
 }
 
