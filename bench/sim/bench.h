@@ -23,6 +23,7 @@ struct bench_opts {
 	uint64_t llc_size, llc_ways, llc_line; /* the LLC model (llc.h) */
 	double hit_ns;                 /* cost of an LLC hit */
 	uint64_t accesses;             /* synthetic trace length (accesses, before the LLC) */
+	uint64_t trace_loops;          /* a recorded trace is replayed this many times over */
 	uint64_t footprint;            /* synthetic footprint in bytes */
 	double hot_frac, hot_share;    /* GUPS hot set: 10% of pages get 90% */
 	double hot_offset;             /* where the hot set starts (fraction of footprint) */
@@ -77,6 +78,8 @@ struct workload {
 int workload_make(struct workload *w, const char *name, const struct bench_opts *o, char *why, size_t whylen);
 /* Load a trace written by source/trace.h (all accesses, e.g. ht-trace-convert --every 1). */
 int workload_load_trace(struct workload *w, const char *path, const char *name, char *why, size_t whylen);
+/* Replay w's entries loops times over (after llc_filter: the miss stream repeats). */
+int workload_loop(struct workload *w, uint64_t loops, char *why, size_t whylen);
 void workload_free(struct workload *w);
 
 /*

@@ -59,6 +59,8 @@ static int load(struct workload *w, const char *spec, const struct bench_opts *o
 	}
 	if (!rc && !strcmp(o->mode, "llc"))
 		rc = llc_filter(w, o, why, sizeof(why));
+	if (!rc && !strncmp(spec, "trace:", 6) && o->trace_loops > 1)
+		rc = workload_loop(w, o->trace_loops, why, sizeof(why));
 	if (rc)
 		fprintf(stderr, "ht-bench: %s\n", why);
 	return rc;

@@ -23,6 +23,7 @@ static const struct opt opts[] = {
 	{ "period", O_U64, F(period), 0, "101", "one memory access (LLC miss in llc mode) in period becomes a sample" },
 	{ "periods", O_STR, F(periods), S(periods), "", "';'-separated periods to sweep (overrides period), e.g. 101;1009;10007" },
 	{ "accesses", O_U64, F(accesses), 0, "200000000", "synthetic trace length in accesses before the LLC (after the init pass)" },
+	{ "trace-loops", O_U64, F(trace_loops), 0, "1", "replay a recorded trace this many times over, as a steady program that runs longer (llc mode: the miss stream repeats, so each loop after the first starts with the LLC as the trace left it)" },
 	{ "footprint", O_SIZE, F(footprint), 0, "1G", "synthetic footprint" },
 	{ "hot-frac", O_DBL, F(hot_frac), 0, "0.1", "GUPS hot set: share of pages" },
 	{ "hot-share", O_DBL, F(hot_share), 0, "0.9", "GUPS hot set: share of accesses" },

@@ -223,6 +223,19 @@ static void test_oracle_bounds(const char *name)
 		ok(hitr(&r[HY]) > hitr(&r[FT]) + 0.2, "hypertier %.4f beats first touch %.4f by > 0.2 on gups-hot",
 		   hitr(&r[HY]), hitr(&r[FT]));
 	}
+	if (!strcmp(name, "zipf")) {
+		/* --trace-loops: the miss stream three times, first touch's time three times less the cold start */
+		size_t n = w.n;
+		uint32_t p7 = w.page[n / 7];
+		struct run_result l;
+		ok(workload_loop(&w, 3, why, sizeof(why)) == 0 && w.n == 3 * n && w.page[2 * n + n / 7] == p7,
+		   "3 loops: %zu entries, each loop the same", w.n);
+		if (ok(bench_run(&o, &w, &pol_first_touch, &l) == 0, "first touch over 3 loops")) {
+			double x = total(&l) / total(&r[FT]);
+			ok(x > 2.9 && x < 3.01, "3 loops take %.3f x the time of one", x);
+			run_result_free(&l);
+		}
+	}
 	for (int i = 0; i < N; i++)
 		run_result_free(&r[i]);
 	workload_free(&w);

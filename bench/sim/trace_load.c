@@ -121,3 +121,50 @@ int workload_load_trace(struct workload *w, const char *path, const char *name, 
 	free(pn);
 	return 0;
 }
+
+int workload_loop(struct workload *w, uint64_t loops, char *why, size_t whylen)
+{
+	size_t n = w->n;
+	if (loops <= 1 || !n)
+		return 0;
+	if (n > SIZE_MAX / loops / sizeof(uint32_t)) {
+		snprintf(why, whylen, "%s: %llu loops of %zu entries do not fit", w->name, (unsigned long long)loops, n);
+		return -1;
+	}
+	size_t m = n * loops;
+	uint32_t *pg = realloc(w->page, m * sizeof(*pg));
+	if (pg)
+		w->page = pg;
+	uint16_t *of = w->off && pg ? realloc(w->off, m * sizeof(*of)) : NULL;
+	if (of)
+		w->off = of;
+	uint8_t *st = w->store && pg ? realloc(w->store, m) : NULL;
+	if (st)
+		w->store = st;
+	uint32_t *h = w->hits && pg ? realloc(w->hits, m * sizeof(*h)) : NULL;
+	if (h)
+		w->hits = h;
+	if (!pg || (w->off && !of) || (w->store && !st) || (w->hits && !h)) {
+		snprintf(why, whylen, "%s: out of memory for %llu loops", w->name, (unsigned long long)loops);
+		return -1;
+	}
+	for (uint64_t l = 1; l < loops; l++) {
+		memcpy(w->page + l * n, w->page, n * sizeof(*w->page));
+		if (w->off)
+			memcpy(w->off + l * n, w->off, n * sizeof(*w->off));
+		if (w->store)
+			memcpy(w->store + l * n, w->store, n);
+		if (w->hits)
+			memcpy(w->hits + l * n, w->hits, n * sizeof(*w->hits));
+	}
+	/* the LLC hits after the last miss of a loop come before the next loop's first */
+	if (w->hits)
+		for (uint64_t l = 1; l < loops; l++) {
+			uint64_t v = (uint64_t)w->hits[l * n] + w->tail_hits;
+			w->hits[l * n] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		}
+	w->accesses = (w->accesses ? w->accesses : n) * loops;
+	w->n = m;
+	w->tail_hits = w->hits ? w->tail_hits : 0;
+	return 0;
+}
