@@ -165,6 +165,5 @@ int workload_loop(struct workload *w, uint64_t loops, char *why, size_t whylen)
 		}
 	w->accesses = (w->accesses ? w->accesses : n) * loops;
 	w->n = m;
-	w->tail_hits = w->hits ? w->tail_hits : 0;
 	return 0;
 }
