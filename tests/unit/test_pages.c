@@ -5,6 +5,8 @@
  * pages inside hot ranges demoted first, and sparse samples move nothing
  * on their own.
  */
+#include <math.h>
+#include <stdio.h>
 #include "fake_engine.h"
 #include "hypertier.h"
 #include "plan/engine.h"
@@ -35,7 +37,8 @@ static void test_conf(void)
 	char err[256];
 	ht_conf_defaults(&c);
 	is_int(c.page_state, 8 * M, "page_state defaults to 8M");
-	is_int(c.page_hot, 4, "page_hot defaults to 4");
+	is_int(c.page_hot, 1, "page_hot defaults to 1 (a page's first sample lets it into the table)");
+	is_int(c.page_memory, 4, "page_memory defaults to 4");
 	is_int(c.page_cold_expect, 3, "page_cold_expect defaults to 3");
 	ok(c.page_decay == 90, "page_decay defaults to 90");
 	ok(ht_conf_parse(&c, "page_decay=101", err, sizeof(err)) < 0 && strstr(err, "page_decay"), "page_decay=101 refused: %s", err);
@@ -105,6 +108,7 @@ static void test_bound(void)
 		for (int j = 0; j < 12; j++)
 			ht_pages_count(&p, t, B + k * PG + (uint64_t)j * 8, 1);
 	ht_pages_epoch(&p, &v, no_grace, NULL);
+	ht_pages_select(&p, &v, 1ul << 30);
 	is_int(ht_pages_bytes(&p), b, "many distinct pages: the state does not grow");
 	ok(p.ncand <= (size_t)1 << (t->bits - 2) && atomic_load(&p.dropped) > 0,
 	   "the candidate table stays bounded: %zu listed, %llu pages not tracked", p.ncand,
@@ -171,7 +175,8 @@ static uintptr_t hot_page(int i) { return B + (uint64_t)i * 2 * M + M + 3 * PG; 
 
 /*
  * 64 MiB, all slow, a quota of 64 pages: 32 scattered pages get 10 samples
- * an epoch each (rate): (sparse) 1 in 2 epochs, below page_hot.
+ * an epoch each (rate): (sparse) 1 in 2 epochs, which the table's memory
+ * (page_memory) adds up to far above the background's 0.1 per page.
  */
 static void scattered(int sparse)
 {
@@ -203,8 +208,9 @@ static void scattered(int sparse)
 		ok(st.page_state_bytes > 0 && st.page_state_bytes <= 64 * M / 500, "stats: %llu bytes of page state",
 		   (unsigned long long)st.page_state_bytes);
 	} else {
-		is_int(st.pages_single, 0, "sparse samples (below page_hot): no page moved on its own");
-		ok(hot_fast < NHOT / 2, "nor do the sparse pages reach fast otherwise (%d)", hot_fast);
+		is_int(hot_fast, NHOT, "sparse but steady samples (1 in 2 epochs) are remembered: all %d promoted", NHOT);
+		is_int(nb_fast, 0, "their cold neighbours stay slow");
+		ok(fk_fast(&f) <= 64, "quota held: %ld fast pages", fk_fast(&f));
 	}
 	ht_engine_destroy(e);
 	fake_fini(&f);
@@ -276,6 +282,130 @@ static void test_cold_in_hot(void)
 	fake_fini(&f);
 }
 
+
+/*
+ * The table remembers samples, not epochs: with few samples an epoch it
+ * decays by 1 - S / (page_memory x entries), and 100 pages sampled 4 times
+ * at epoch 0 still rank above 5000 pages sampled once since, 20 epochs on.
+ * With page_memory=0 (page_decay alone) they are forgotten.
+ */
+static void memory(const char *conf, int want_first)
+{
+	struct ht_pages p;
+	struct ht_ranges v;
+	layer(&p, &v, conf, 1ul << 30);
+	v.r[0].count = 10000; /* a range density to scale the believed densities */
+	struct ht_pg_tab *t = atomic_load(&p.tab);
+	size_t nent = (size_t)HT_PG_WAYS << (t->bits - 3);
+	for (int i = 0; i < 100; i++)
+		for (int j = 0; j < 4; j++)
+			ht_pages_count(&p, t, B + (uint64_t)i * 7 * PG, 1);
+	for (int ep = 0; ep < 20; ep++) {
+		for (int i = 0; i < 250; i++)
+			ht_pages_count(&p, t, B + ((uint64_t)(ep * 250 + i) * 7 + 3) * PG, 1);
+		if (ep == 19)
+			break; /* the last epoch's samples are not decayed yet */
+		ht_pages_decay(&p);
+		if (ep == 0 && want_first) {
+			double d = 1.0 - 650.0 / (4.0 * (double)nent); /* 650 samples in the first epoch */
+			ok(fabs(p.tdecay - d) < 1e-9, "few samples: the table keeps %.5f of its counts an epoch (1 - 650 / (4 x %zu))",
+			   p.tdecay, nent);
+		}
+	}
+	ht_pages_select(&p, &v, 100 * PG);
+	int first = 0;
+	for (size_t i = 0; i < p.ncand && i < 100; i++)
+		first += (p.cand[i].page - B) / PG % 7 == 0;
+	if (want_first) {
+		ok(p.ncand >= 100 && first == 100, "the 100 pages sampled 4 times lead the list after 20 epochs (%d of %zu listed)",
+		   first, p.ncand);
+		ok(p.ncand <= 100, "and the list just fills the room of 100 pages (%zu)", p.ncand);
+	} else {
+		ok(first < 100, "page_memory=0: decay by page_decay alone forgets them (%d of the first 100)", first);
+	}
+	ht_pages_fini(&p);
+	ht_ranges_free(&v);
+}
+
+/*
+ * 64 MiB, all slow, a quota of 128 pages: 100 pages sampled 3 times and
+ * 2000 once in one epoch, light uniform background: all of the
+ * most-sampled pages are promoted (they displace the range's own), none of
+ * those sampled once on their own (their bin does not fit), the room stays
+ * full and the promoted stay. (200 pages at 2 and
+ * 2000 at 1 among 16384 would be Poisson noise: P(2)/P(1) = mu/2 = 0.08.)
+ */
+static int is_a(uintptr_t pg) { return ((pg - B) / PG) % 64 == 9 && (pg - B) / PG / 64 < 100; }
+static int is_b(uintptr_t pg) { return ((pg - B) / PG) % 8 == 3; }
+static void test_fill(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	struct ht_engine *e = engine(&f, &a, 64 * M, "fast_quota=512K,migrate_rate=0,epoch_cap=0");
+	ht_engine_add_range(e, B, 64 * M, HT_ORIGIN_USER);
+	struct ht_stats st = { .size = sizeof(st) };
+	uint64_t moved = 0;
+	for (int ep = 0; ep < 8; ep++) {
+		if (ep == 1) { /* after the first epoch, which sizes the page state (and lets the range fill the room) */
+			for (int i = 0; i < 100; i++)
+				feed_page(e, B + (uint64_t)(i * 64 + 9) * PG, 3);
+			for (int i = 0; i < 2000; i++)
+				feed_page(e, B + (uint64_t)(i * 8 + 3) * PG, 1);
+		}
+		feed_span(e, B, 64 * M, 100, NULL);
+		ht_engine_epoch(e, epoch_ns(ep));
+		if (ep == 3) {
+			ht_engine_get_stats(e, &st);
+			moved = st.pages_single;
+		}
+	}
+	long in_a = 0, in_b = 0;
+	for (uintptr_t pg = B; pg < B + 64 * M; pg += PG)
+		if (f.node[fk_idx(&f, (void *)pg)] == 0) {
+			in_a += is_a(pg);
+			in_b += is_b(pg);
+		}
+	ht_engine_get_stats(e, &st);
+	ok(fk_fast(&f) == 128, "the room of 128 pages stays full (%ld fast) and no more", fk_fast(&f));
+	ok(in_a == 100, "all 100 most-sampled pages promoted (%ld)", in_a);
+	ok(in_a + in_b <= 128, "the once-sampled only as the range's own pages in what is left (%ld)", in_b);
+	ok(st.pages_single >= 100 && st.pages_single <= 128, "stats: %llu promoted on their own",
+	   (unsigned long long)st.pages_single);
+	ok(st.pages_single <= moved + 8, "single promotions all but stop after the third epoch (%llu -> %llu)",
+	   (unsigned long long)moved, (unsigned long long)st.pages_single);
+	ok(st.page_state_bytes > 0 && st.page_state_bytes <= 64 * M / 500, "page state within 0.2%%: %llu bytes",
+	   (unsigned long long)st.page_state_bytes);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
+/*
+ * 32 MiB, every page equally hot, half of it fast and the quota full: over
+ * 40 epochs counts grow to several samples a page, all noise: nothing moves.
+ */
+static void test_uniform(const char *conf)
+{
+	struct fake f;
+	struct ht_actuator a;
+	char c[256];
+	snprintf(c, sizeof(c), "fast_quota=16M,migrate_rate=0,epoch_cap=0%s", conf);
+	struct ht_engine *e = engine(&f, &a, 32 * M, c);
+	ht_engine_add_range(e, B, 32 * M, HT_ORIGIN_USER);
+	for (uintptr_t p = B; p < B + 16 * M; p += PG)
+		f.node[fk_idx(&f, (void *)p)] = 0;
+	for (int ep = 0; ep < 40; ep++) {
+		feed_span(e, B, 32 * M, 2048, NULL);
+		ht_engine_epoch(e, epoch_ns(ep));
+	}
+	struct ht_stats st = { .size = sizeof(st) };
+	ht_engine_get_stats(e, &st);
+	ok(st.pages_promoted + st.pages_demoted == 0 && fk_fast(&f) == 4096,
+	   "uniform%s: nothing churns (%llu promoted, %llu demoted, %llu on their own)", conf,
+	   (unsigned long long)st.pages_promoted, (unsigned long long)st.pages_demoted, (unsigned long long)st.pages_single);
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
 static void test_off(void)
 {
 	struct fake f;
@@ -307,6 +437,12 @@ int main(void)
 	scattered(0);
 	scattered(1);
 	test_cold_in_hot();
+	memory("", 1);
+	memory("page_memory=0", 0);
+	test_fill();
+	test_uniform("");
+	test_uniform(",page_memory=20");
+	test_uniform(",page_state=0");
 	test_off();
 	return tap_done();
 }

@@ -451,6 +451,15 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	struct ht_budget_in bi = { quota, e->conf.watermark, ntotal, nfree, e->x.st.fast_used };
 	uint64_t budget = ht_budget(&bi);
 
+	/* the room single pages may fill: the budget less what the ranges hot as a whole (or hinted fast) hold */
+	uint64_t held = 0;
+	for (size_t i = 0; i < e->v.n; i++) {
+		const struct ht_range *r = &e->v.r[i];
+		if (r->hint == HT_PIN_FAST || r->hint == HT_HOT || (r->hint == HT_AUTO && r->hot_bytes >= r->end - r->start))
+			held += (r->fast_pages + r->slow_pages) * e->page;
+	}
+	ht_pages_select(&e->pg, &e->v, budget > held ? budget - held : 0);
+
 	size_t *order = malloc((e->v.n + 1) * sizeof(*order));
 	uint64_t hot = 0;
 	int rc = 0;

@@ -14,9 +14,16 @@
 #define HT_PG_ROWS 2   /* sketch rows (a resolution, not a policy) */
 #define HT_PG_WAYS 4   /* candidate entries per bucket: one cache line */
 
-/* A table entry, one atomic word: (page number + 1) << HT_PG_CBITS | exact decayed count since it entered; key 0: free. */
+/*
+ * A table entry, one atomic word: (page number + 1) << HT_PG_CBITS | exact
+ * decayed count since it entered, in fixed point (one sample = HT_PG_ONE, so
+ * that decay keeps a page's one or two samples for many epochs instead of
+ * flooring them to zero); key 0: free.
+ */
 #define HT_PG_CBITS 24
 #define HT_PG_CMASK ((1ull << HT_PG_CBITS) - 1)
+#define HT_PG_FRAC 8 /* fraction bits: a resolution, not a policy */
+#define HT_PG_ONE (1u << HT_PG_FRAC)
 
 /* One allocation, replaced whole when the managed size calls for another. */
 struct ht_pg_tab {
@@ -39,11 +46,18 @@ struct ht_pg_cand {
 struct ht_pages {
 	_Atomic(struct ht_pg_tab *) tab; /* NULL: the layer is off or has no room */
 	uint32_t thresh;    /* sketch estimate that lets a page into the table (conf page_hot) */
-	uint32_t hot;       /* exact count for a page to be hot (conf page_hot) */
+	uint32_t hot;       /* fixed-point count from which a tracked page is hot: chosen each epoch (ht_pages_select) */
 	double cold_expect; /* conf page_cold_expect */
-	double sigma, ratio;/* conf split_sigma, 1 + split_ratio/100 */
-	double decay;       /* conf page_decay / 100 */
+	double sigma;       /* conf split_sigma: how clear the counts' spread beyond noise must be */
+	double decay;       /* conf page_decay / 100: the sketch's decay, and the fastest the table's may be */
+	double memory;      /* conf page_memory: samples per table entry the table's counts remember */
+	double tdecay;      /* the table's decay at the last epoch */
+	uint64_t mass;      /* sketch row 0 total after the last decay (samples since: the epoch's) */
 	uint64_t cap;       /* conf page_state */
+	/* per range, at the last ht_pages_select (indexes of that epoch's range array) */
+	double *rmu;        /* mean fixed-point count per resident page */
+	double *rz;         /* credibility of a page's own count against its range's mean, 0..1 */
+	size_t nr, cap_r;
 	unsigned page_shift;
 	struct ht_pg_cand *cand; /* = tab->cand, read by the control side only */
 	size_t ncand;
@@ -71,11 +85,29 @@ void ht_pages_count(struct ht_pages *p, struct ht_pg_tab *t, uintptr_t addr, int
 uint64_t ht_pages_limit(const struct ht_pages *p, uint64_t managed);
 /*
  * Epoch, under the engine lock with the counts harvested: size the state for
- * the managed bytes (a new one is swapped in; grace() waits out ingest),
- * decay, and list the hot candidates in p->cand (densest first).
+ * the managed bytes (a new one is swapped in; grace() waits out ingest) and
+ * restart the epoch's lists.
  */
 void ht_pages_epoch(struct ht_pages *p, const struct ht_ranges *v, void (*grace)(void *), void *arg);
-/* End of the epoch: every cell and exact count *= decay (floored). */
+/*
+ * After the placement scan, with room = fast-tier bytes the wholly hot
+ * ranges leave to single pages: per range, the mean count per page and how
+ * far a page's own count is to be believed against it (pages.c); then the
+ * hot threshold p->hot from a histogram of the counts so that the listed
+ * pages just fill the room (and the list), and the list in p->cand (densest
+ * first).
+ */
+void ht_pages_select(struct ht_pages *p, const struct ht_ranges *v, uint64_t room);
+/*
+ * The density a page of v->r[k] is believed to have: its range's, moved
+ * towards its own count as far as the range's credibility allows (the
+ * range's density when the layer knows nothing of the range).
+ */
+double ht_pages_density(const struct ht_pages *p, const struct ht_ranges *v, size_t k, uintptr_t addr);
+/*
+ * End of the epoch: every cell *= page_decay (floored); every table count
+ * *= a decay that keeps page_memory samples per entry (never faster than page_decay).
+ */
 void ht_pages_decay(struct ht_pages *p);
 /* Sketch estimate of the page holding addr (never below its true decayed count). */
 uint32_t ht_pages_estimate(const struct ht_pages *p, uintptr_t addr);
@@ -88,7 +120,7 @@ int ht_pages_cold(const struct ht_pages *p, const struct ht_range *r, uintptr_t 
 /* The two halves of that: r expects page_cold_expect per page; the page's estimate is 0. */
 int ht_pages_dense(const struct ht_pages *p, const struct ht_range *r);
 int ht_pages_zero(const struct ht_pages *p, uintptr_t addr);
-/* The page is a tracked hot page (exact count at least page_hot). */
+/* The page is a tracked hot page (count at least this epoch's threshold p->hot). */
 int ht_pages_hot(const struct ht_pages *p, uintptr_t addr);
 /* Scan: remember a fast page found cold (bounded; the list restarts each epoch). */
 void ht_pages_cold_add(struct ht_pages *p, uintptr_t page);
