@@ -386,7 +386,7 @@ void ht_pages_select(struct ht_pages *p, const struct ht_ranges *v, uint64_t roo
 		cum += hist[b];
 		thr = b;
 	}
-	if (thr < NBIN)
+	if (thr < NBIN && cum > 0) /* nothing believed hot: no threshold (bin 1 would shelter every tracked page) */
 		p->hot = (uint32_t)qbin_low(thr);
 	for (size_t i = 0; i < nent && p->ncand < maxc; i++) {
 		uint64_t e = atomic_load_explicit(&t->ent[i], memory_order_relaxed), c = e & HT_PG_CMASK;
