@@ -49,6 +49,9 @@ static void test_conf(void)
 	   "page_state=lots refused: %s", err);
 	ht_conf_defaults(&c);
 	ok(ht_conf_parse(&c, "page_state=0,page_cold_expect=0", err, sizeof(err)) == 0, "0 turns either off");
+	ht_conf_defaults(&c);
+	is_int(c.page_probe, 16, "page_probe defaults to 16");
+	ok(ht_conf_parse(&c, "page_probe=some", err, sizeof(err)) < 0 && strstr(err, "page_probe"), "page_probe=some refused: %s", err);
 }
 
 static void test_sketch(void)
@@ -429,6 +432,75 @@ static void test_off(void)
 	fake_fini(&f);
 }
 
+/*
+ * The out-of-sample check: 200 pages promoted one by one (watched) in a
+ * 64 MiB range whose every page draws 0.5 samples an epoch. (hot) The
+ * watched pages draw 2.5 (5x the average): single promotions stay open.
+ * (noise) They draw the average, as the ones a noisy count picked do:
+ * closed within a few epochs, the list cut to page_probe; and open again
+ * once they turn hot.
+ */
+static void test_judge(int hot)
+{
+	struct ht_pages p;
+	struct ht_ranges v;
+	layer(&p, &v, "", 64 * M);
+	struct ht_pg_tab *t = atomic_load(&p.tab);
+	ok(t != NULL, "a table for 64 MiB");
+	if (!t)
+		return;
+	enum { NW = 200, NPG = 16384 };
+	for (int i = 0; i < NW; i++) {
+		ht_pages_count(&p, t, B + (uint64_t)i * 64 * PG, 1);
+		ht_pages_count(&p, t, B + (uint64_t)i * 64 * PG, 1);
+		ht_pages_watch(&p, B + (uint64_t)i * 64 * PG);
+	}
+	ht_pages_decay(&p);
+	int closed_at = -1, open_at = -1;
+	for (int ep = 0; ep < 40; ep++) {
+		int turn = !hot && ep >= 20; /* (noise) from epoch 20 the watched pages turn hot */
+		for (int i = 0; i < NPG / 2; i++)
+			ht_pages_count(&p, t, B + (xr() % NPG) * PG, 1);
+		v.r[0].hits = NPG / 2;
+		if (hot || turn)
+			for (int i = 0; i < NW; i++)
+				for (int k = 0; k < 2; k++)
+					ht_pages_count(&p, t, B + (uint64_t)i * 64 * PG, 1);
+		v.r[0].hits += (hot || turn) ? 2 * NW : 0;
+		ht_pages_judge(&p, &v);
+		if (p.closed && closed_at < 0)
+			closed_at = ep;
+		if (!p.closed && closed_at >= 0 && open_at < 0)
+			open_at = ep;
+		if (ep == 19 || ep == 39) {
+			ht_pages_select(&p, &v, NPG * PG);
+			if (ep == 19 && !hot)
+				ok(p.closed && p.ncand <= p.probe, "closed: at most page_probe listed (%zu)", p.ncand);
+			if (ep == 39 && (hot || open_at >= 0))
+				ok(p.ncand > p.probe, "open: the list is not cut (%zu)", p.ncand);
+			if (ep == 39 && hot) {
+				size_t n = p.ncand;
+				float top = n ? p.cand[0].density : 0;
+				p.closed = 1;
+				ht_pages_select(&p, &v, NPG * PG);
+				ok(n > p.probe && p.ncand == p.probe && p.cand[0].density == top,
+				   "closed, the same counts list the %zu densest of %zu", p.ncand, n);
+				p.closed = 0;
+			}
+		}
+		ht_pages_decay(&p);
+	}
+	if (hot) {
+		is_int(closed_at, -1, "watched pages 5x the average: single promotions stay open (drew %.0f, average %.0f)",
+		       p.wpost, p.wexp);
+	} else {
+		ok(closed_at >= 0 && closed_at <= 5, "watched pages at the average: closed at epoch %d", closed_at);
+		ok(open_at > 20 && open_at <= 26, "and open again %d epochs after they turn hot", open_at - 20);
+	}
+	ht_pages_fini(&p);
+	ht_ranges_free(&v);
+}
+
 int main(void)
 {
 	test_conf();
@@ -444,5 +516,7 @@ int main(void)
 	test_uniform(",page_memory=20");
 	test_uniform(",page_state=0");
 	test_off();
+	test_judge(1);
+	test_judge(0);
 	return tap_done();
 }

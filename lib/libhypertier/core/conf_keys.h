@@ -59,6 +59,7 @@ X(page_hot,      U64,  "1",      1, 1000000, "sketch estimate for a page of a ra
 X(page_decay,    PCT,  "90",     0, 100, "percent of each page count kept per epoch in the sketch, and the least the table keeps (page_memory): longer memory than the ranges' (decay), since one page draws few samples; 90 is about 10 epochs")
 X(page_memory,   U64,  "4",      0, 1000000, "samples per tracked page the table's counts remember: each epoch they keep 1 - (that epoch's samples) / (page_memory x table entries), at least page_decay, so that pages with 1-2 samples stand apart from pages with none when there are few samples per page (a page with 2 expected samples shows none with Poisson probability 14%); 0: page_decay alone")
 X(page_cold_expect, U64, "3",    0, 1000000, "a page without samples counts as cold inside a range only where the range expects at least this many samples per page (P(0) = e^-3 = 5% at 3); 0: never")
+X(page_probe,    U64,  "16",     0, 1000000, "single-page promotions per epoch, at most, while the pages promoted one by one have not drawn clearly more samples since (split_ratio) than their ranges' average: measured after each move, so the page layer stops swapping pages whose counts were noise (uniform access) and keeps measuring")
 X(merge_ratio,   PCT,  "25",     0, 100, "merge cold neighbours whose densities differ by at most this percent")
 /* exchange */
 X(batch,         SIZE, "64M",    4096, 0, "bytes per move_pages batch")

@@ -436,6 +436,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	atomic_store_explicit(&e->since, 0, memory_order_relaxed);
 	atomic_store_explicit(&e->kicked, 0, memory_order_relaxed);
 	begin_edit(e);
+	ht_pages_judge(&e->pg, &e->v);
 	ht_classify_decay(&e->v, &e->cp);
 	for (size_t i = 0; i < e->v.n; i++)
 		e->v.r[i].hits = 0;

@@ -339,7 +339,10 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 		p->np = (size_t)(nfree + k);
 	p->nd = pinned + (size_t)(excess + k);
 	for (size_t i = 0; i < pushed; i++)
-		x->st.single += spos[i] < p->np;
+		if (spos[i] < p->np) {
+			x->st.single++;
+			ht_pages_watch(x->pg, (uintptr_t)p->promo[spos[i]]);
+		}
 	free(spg);
 	free(sd);
 	free(spos);

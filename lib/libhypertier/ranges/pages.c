@@ -54,6 +54,21 @@
  *    more; the range's own pages fill what a bin too big to fit leaves. The exchange (plan/exchange.c) pairs a promoted single page with
  *    a demoted page only when the single's believed density clearly exceeds
  *    the demoted page's range's (split_ratio): noise does not swap pages.
+ *  - Checked out of sample. The spread test above can be fooled by the
+ *    table's own mechanics: a page's count grows with the time it has been
+ *    tracked, and entries without a second sample are the ones replaced, so
+ *    on uniform access the tracked counts are more spread than Poisson and
+ *    noise passes for hotness. So every single promotion is watched after
+ *    the move (a ring in the same allocation): the samples it draws from
+ *    then on are a fresh draw of its rate, whatever chose it. Against them
+ *    stands what the average page of its range drew meanwhile (the range's
+ *    hits per resident page). While the watched pages drew significantly
+ *    less than split_ratio times that (split_sigma standard deviations of
+ *    the Poisson count expected at that ratio), single promotions are cut
+ *    to page_probe per epoch, the densest, which keep the measurement
+ *    going; when the evidence (decayed by page_decay) no longer says so,
+ *    they open again. Pages that left the table stop counting from the
+ *    last look on (a stopping time: no bias for either side).
  *
  * A per-range page histogram (Memtis) was the alternative: exact, but its
  * memory follows the pages of the mixed ranges, not a fixed bound, and the
@@ -93,6 +108,8 @@ void ht_pages_init(struct ht_pages *p, const struct ht_conf *c, size_t page)
 	p->decay = p->tdecay = c->page_decay / 100.0;
 	p->memory = (double)c->page_memory;
 	p->cap = c->page_state;
+	p->clearly = 1.0 + c->split_ratio / 100.0;
+	p->probe = c->page_probe;
 	p->page_shift = (unsigned)__builtin_ctzl(page ? page : 4096);
 }
 
@@ -113,7 +130,7 @@ static size_t tab_bytes(unsigned bits)
 {
 	size_t w = (size_t)1 << bits;
 	return sizeof(struct ht_pg_tab) + HT_PG_ROWS * w * sizeof(uint16_t) + (w >> 1) * sizeof(uint64_t) +
-	       (w >> 2) * sizeof(struct ht_pg_cand) + (w >> 4) * sizeof(uintptr_t);
+	       (w >> 2) * sizeof(struct ht_pg_cand) + (w >> 4) * sizeof(uintptr_t) + (w >> 5) * sizeof(struct ht_pg_watch);
 }
 
 uint64_t ht_pages_limit(const struct ht_pages *p, uint64_t managed)
@@ -134,6 +151,7 @@ static struct ht_pg_tab *tab_new(unsigned bits)
 	t->ent = (_Atomic uint64_t *)(t->cell + HT_PG_ROWS * w); /* 2 * w cells of 2 bytes: 8-byte aligned */
 	t->cand = (struct ht_pg_cand *)(t->ent + (w >> 1));
 	t->cold = (uintptr_t *)(t->cand + (w >> 2));
+	t->watch = (struct ht_pg_watch *)(t->cold + (w >> 4));
 	return t;
 }
 
@@ -242,6 +260,7 @@ void ht_pages_epoch(struct ht_pages *p, const struct ht_ranges *v, void (*grace)
 		t = n;
 		p->mass = 0;
 		p->hot = UINT32_MAX;
+		p->whead = 0; /* the watched pages went with the old counts; the evidence stays */
 	}
 	p->ncand = p->ncold = 0;
 	p->cand = t ? t->cand : NULL;
@@ -398,6 +417,8 @@ void ht_pages_select(struct ht_pages *p, const struct ht_ranges *v, uint64_t roo
 	}
 	free(rk);
 	qsort(p->cand, p->ncand, sizeof(*p->cand), cmp_cand);
+	if (p->closed && p->ncand > p->probe)
+		p->ncand = (size_t)p->probe; /* the densest keep measuring */
 }
 
 static uint64_t count_of(const struct ht_pg_tab *t, uint64_t pn)
@@ -497,4 +518,47 @@ uint64_t ht_pages_bytes(const struct ht_pages *p)
 {
 	struct ht_pg_tab *t = atomic_load_explicit(&p->tab, memory_order_relaxed);
 	return t ? t->bytes : 0;
+}
+
+void ht_pages_watch(struct ht_pages *p, uintptr_t page)
+{
+	struct ht_pg_tab *t = atomic_load_explicit(&p->tab, memory_order_relaxed);
+	if (!t)
+		return;
+	size_t n = (size_t)1 << (t->bits - 5);
+	struct ht_pg_watch *w = &t->watch[p->whead++ % n];
+	w->page = page;
+	w->last = (uint32_t)count_of(t, page >> p->page_shift);
+	w->live = w->last > 0;
+}
+
+void ht_pages_judge(struct ht_pages *p, const struct ht_ranges *v)
+{
+	struct ht_pg_tab *t = atomic_load(&p->tab);
+	double post = 0, expect = 0;
+	if (t) {
+		size_t n = (size_t)1 << (t->bits - 5);
+		for (size_t i = 0; i < n; i++) {
+			struct ht_pg_watch *w = &t->watch[i];
+			if (!w->live)
+				continue;
+			uint64_t c = count_of(t, w->page >> p->page_shift);
+			long k = ht_ranges_find(v, w->page);
+			if (!c || k < 0) { /* left the table, or unmapped: it counted up to the last look */
+				w->live = 0;
+				continue;
+			}
+			const struct ht_range *r = &v->r[k];
+			double was = (double)w->last * p->tdecay; /* what the decay at the last epoch's end left */
+			w->last = (uint32_t)c;
+			if (!eligible(r))
+				continue; /* not tracked this epoch (hinted, or wholly hot): its samples were not counted */
+			post += (double)c > was ? ((double)c - was) / HT_PG_ONE : 0;
+			expect += (double)r->hits / (double)resident_pages(p, r);
+		}
+	}
+	p->wpost = p->wpost * p->decay + post;
+	p->wexp = p->wexp * p->decay + expect;
+	double want = p->clearly * p->wexp; /* what the watched pages draw if they are clearly denser */
+	p->closed = want - p->wpost > p->sigma * sqrt(want);
 }

@@ -25,6 +25,13 @@
 #define HT_PG_FRAC 8 /* fraction bits: a resolution, not a policy */
 #define HT_PG_ONE (1u << HT_PG_FRAC)
 
+/* A page promoted one by one, watched after the move (ht_pages_judge). */
+struct ht_pg_watch {
+	uintptr_t page;
+	uint32_t last;      /* its fixed-point count at the last look */
+	uint32_t live;      /* 0: free, or its entry left the table */
+};
+
 /* One allocation, replaced whole when the managed size calls for another. */
 struct ht_pg_tab {
 	unsigned bits;                  /* sketch row width 2^bits; table buckets 2^(bits-3) */
@@ -32,6 +39,7 @@ struct ht_pg_tab {
 	_Atomic uint64_t *ent;          /* HT_PG_WAYS << (bits - 3) */
 	struct ht_pg_cand *cand;        /* the epoch's hot list: 1 << (bits - 2) at most */
 	uintptr_t *cold;                /* the scan's cold list: 1 << (bits - 4) at most */
+	struct ht_pg_watch *watch;      /* ring of recent single promotions: 1 << (bits - 5) */
 	size_t bytes;                   /* all of it, one allocation */
 };
 
@@ -64,6 +72,13 @@ struct ht_pages {
 	uintptr_t *cold;    /* fast pages found cold inside dense ranges by the last scan */
 	size_t ncold;
 	uint64_t single;    /* pages promoted one by one (planned), total */
+	/* the out-of-sample check of single promotions (ht_pages_judge) */
+	double clearly;     /* 1 + conf split_ratio / 100 */
+	uint64_t probe;     /* conf page_probe */
+	double wpost;       /* samples the watched pages drew after their move (decayed by page_decay) */
+	double wexp;        /* samples their ranges' average page drew meanwhile (same decay) */
+	int closed;         /* wpost is significantly below clearly x wexp: single promotions only probe */
+	size_t whead;       /* next slot of the watch ring */
 	_Atomic uint64_t dropped; /* table bucket full: a page not tracked */
 };
 
@@ -122,6 +137,16 @@ int ht_pages_dense(const struct ht_pages *p, const struct ht_range *r);
 int ht_pages_zero(const struct ht_pages *p, uintptr_t addr);
 /* The page is a tracked hot page (count at least this epoch's threshold p->hot). */
 int ht_pages_hot(const struct ht_pages *p, uintptr_t addr);
+/* A single promotion the exchange kept: watch what it draws from now on. */
+void ht_pages_watch(struct ht_pages *p, uintptr_t page);
+/*
+ * Epoch start, the counts harvested and each range's hits still the
+ * epoch's: add what the watched pages drew since the last look, and what
+ * their ranges' average page drew, to the evidence; close single
+ * promotions down to page_probe per epoch while the watched pages drew
+ * significantly less than clearly x the average (reopen when not).
+ */
+void ht_pages_judge(struct ht_pages *p, const struct ht_ranges *v);
 /* Scan: remember a fast page found cold (bounded; the list restarts each epoch). */
 void ht_pages_cold_add(struct ht_pages *p, uintptr_t page);
 uint64_t ht_pages_bytes(const struct ht_pages *p);
