@@ -91,6 +91,7 @@ int main(void)
 		fputs("2097152\n", f);
 		fclose(f);
 		is_int(ht_thp_unit(root), want[i], "THP unit for enabled = %.22s", modes[i]);
+		is_int(ht_thp_always(root), i == 0, "THP backs all anonymous memory (the page layer's off) for %.22s", modes[i]);
 	}
 	is_int(ht_thp_unit("/nonexistent"), 0, "no THP sysfs: no unit");
 	ok(ht_quota_check(1 << 20, 2 << 20, err, sizeof(err)) < 0 && strstr(err, "below 4096 KiB"),

@@ -434,6 +434,11 @@ static int start(struct ht_runtime *r)
 		r->conf.epoch_samples = 0;
 		r->conf.move_cost = 0;
 	}
+	if (r->conf.page_state && !r->conf.page_thp && ht_thp_always(NULL)) {
+		r->conf.page_state = 0;
+		ht_info("page layer off: transparent huge pages are [always], so a single 4 KiB page cannot move alone "
+			"(page_thp=1 keeps it)");
+	}
 	ht_actuator_numa_init(&r->act);
 	if (r->conf.fault_move) {
 		ht_actuator_fault_wrap(&r->act, &r->fault, (unsigned)r->conf.fault_move, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull);

@@ -31,6 +31,12 @@ uint64_t ht_thp_unit(const char *root)
 	return u ? u : 2ull << 20;
 }
 
+int ht_thp_always(const char *root)
+{
+	char mode[128];
+	return read_small(root, "enabled", mode, sizeof(mode)) == 0 && strstr(mode, "[always]") != NULL;
+}
+
 int ht_quota_check(uint64_t quota, uint64_t thp_unit, char *err, size_t len)
 {
 	if (!quota || !thp_unit || quota >= 2 * thp_unit)

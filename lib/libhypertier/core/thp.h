@@ -14,6 +14,10 @@
  * root NULL: the real /sys. */
 uint64_t ht_thp_unit(const char *root);
 
+/* 1 when THP backs all anonymous memory ([always]): then no 4 KiB page of
+ * it can move alone. */
+int ht_thp_always(const char *root);
+
 /* 0 if quota (0: none) can be held with huge pages of thp_unit bytes
  * (0: none), else -1 with the reason in err. */
 int ht_quota_check(uint64_t quota, uint64_t thp_unit, char *err, size_t len);
