@@ -1,7 +1,14 @@
 /* damon_busy - a process for DAMON to watch in the guest (tiers.sh): a hot
  * 8 MiB buffer it writes page by page without pause and a cold 32 MiB one it
- * touches once, each between unmapped 64 MiB gaps so that no DAMON region
- * needs to hold both. Linked statically: no libraries in its address space.
+ * touches once, 8 TiB apart. Linked statically: no libraries in its address
+ * space. DAMON's vaddr operations start from three regions, cut at the two
+ * largest unmapped gaps (heap to mmap area, and the next largest); with the
+ * buffers 64 MiB apart that next one was the gap below the stack, so one
+ * region held both buffers and the gap, and a region holding the hot
+ * buffer's tail could stay merged with the cold one (a CI run saw no region
+ * of the cold buffer alone in 16 aggregations). 8 TiB is more than the
+ * stack gap (at most about 1 TiB of mmap randomisation plus 16 GiB), so the
+ * hot buffer starts as a region of its own.
  *
  * usage: damon_busy FILE [SECONDS]
  *        damon_busy --tick [SECONDS]   only the ticker, for another program
@@ -28,7 +35,7 @@
 
 int main(int argc, char **argv)
 {
-	const size_t gap = 64 * MIB, hot = 8 * MIB, cold = 32 * MIB, page = 4096;
+	const size_t gap = 64 * MIB, mid = (size_t)8 << 40, hot = 8 * MIB, cold = 32 * MIB, page = 4096;
 	if (argc < 2) {
 		fprintf(stderr, "usage: damon_busy FILE [SECONDS]\n");
 		return 2;
@@ -40,15 +47,15 @@ int main(int argc, char **argv)
 			nanosleep(&tick, NULL);
 		return 0;
 	}
-	/* gap | hot | gap | cold | gap, then the gaps unmapped. */
-	char *r = mmap(NULL, 3 * gap + hot + cold, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* gap | hot | mid | cold | gap, then the gaps unmapped (PROT_NONE: not committed). */
+	char *r = mmap(NULL, 2 * gap + mid + hot + cold, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r == MAP_FAILED) {
 		perror("mmap");
 		return 1;
 	}
-	char *h = r + gap, *c = h + hot + gap;
+	char *h = r + gap, *c = h + hot + mid;
 	if (mprotect(h, hot, PROT_READ | PROT_WRITE) || mprotect(c, cold, PROT_READ | PROT_WRITE) ||
-	    munmap(r, gap) || munmap(h + hot, gap) || munmap(c + cold, gap)) {
+	    munmap(r, gap) || munmap(h + hot, mid) || munmap(c + cold, gap)) {
 		perror("mprotect/munmap");
 		return 1;
 	}

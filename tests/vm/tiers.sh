@@ -77,6 +77,9 @@ hot_acc = [max(snap, key=lambda r: overlap(r, hot))[2] for snap in late if snap]
 cold_acc = [r[2] for snap in late for r in snap if overlap(r, cold) and not overlap(r, hot)]
 print("# hot nr_accesses per aggregation: %s" % hot_acc)
 print("# cold nr_accesses (%d regions): max %s" % (len(cold_acc), max(cold_acc, default=None)))
+if late:  # for a failure: the last aggregation's regions over either buffer, offsets from the hot one in MiB
+    print("# last aggregation: %s" % ["%+d..%+d MiB: %d" % ((r[0] - hot[0]) >> 20, (r[1] - hot[0]) >> 20, r[2])
+                                      for r in late[-1] if overlap(r, hot) or overlap(r, cold)])
 attrs = dict(kv.split("=") for l in d["lines"] if l.startswith("attrs ") for kv in l.split()[1:])
 samples = int(attrs.get("aggr_us", 0)) // max(1, int(attrs.get("sample_us", 1)))
 ok(hot_acc and max(hot_acc) > 0,
