@@ -543,6 +543,47 @@ static long rank_of(struct ht_engine *e, uintptr_t addr, double *density)
 	return -1;
 }
 
+/*
+ * decay is per unit of evidence: an epoch period of time, or decay_samples
+ * samples when those come sooner. An early epoch with no samples keeps
+ * 0.5^0.1 of a count, not 0.5; 4 x decay_samples samples elsewhere make
+ * it keep 0.5^4; with decay_samples=0 only time counts.
+ */
+static void test_decay_clock(void)
+{
+	for (int by_samples = 0; by_samples < 2; by_samples++) {
+		struct fake f;
+		struct ht_actuator a;
+		struct ht_engine *e = engine_on(&f, &a, 64 * M, by_samples ?
+			"epoch=1s,decay=50,decay_samples=1000,epoch_samples=0,min_range=16M,page_state=0" :
+			"epoch=1s,decay=50,decay_samples=0,epoch_samples=0,min_range=16M,page_state=0");
+		ht_engine_add_range(e, B, 16 * M, HT_ORIGIN_USER);
+		ht_engine_add_range(e, B + 32 * M, 16 * M, HT_ORIGIN_USER);
+		uint64_t t0 = 1000000000ull, ms = 1000000ull;
+		ht_engine_epoch(e, t0);
+		feed(e, 1000, 0, B, B + 16 * M, B, B + 16 * M);
+		ht_engine_epoch(e, t0 + 1000 * ms);
+		double d1 = 0, d2 = 0, d3 = 0;
+		rank_of(e, B, &d1);
+		ht_engine_epoch(e, t0 + 1100 * ms); /* a tenth of a period, no samples */
+		rank_of(e, B, &d2);
+		ok(d1 > 0 && d2 / d1 > 0.9 && d2 / d1 < 0.96,
+		   "decay_samples=%d: an epoch a tenth of a period later keeps %.3f of the count (0.5^0.1 = 0.933)",
+		   by_samples ? 1000 : 0, d1 > 0 ? d2 / d1 : 0);
+		feed(e, 4000, 0, B + 32 * M, B + 48 * M, B + 32 * M, B + 48 * M);
+		ht_engine_epoch(e, t0 + 1200 * ms); /* again a tenth, but 4000 samples (elsewhere) */
+		rank_of(e, B, &d3);
+		if (by_samples)
+			ok(d2 > 0 && d3 / d2 > 0.05 && d3 / d2 < 0.08,
+			   "4000 samples at decay_samples=1000 count as 4 periods: %.4f kept (0.5^4 = 0.0625)", d2 > 0 ? d3 / d2 : 0);
+		else
+			ok(d2 > 0 && d3 / d2 > 0.9 && d3 / d2 < 0.96,
+			   "decay_samples=0: samples do not speed the decay: %.3f kept", d2 > 0 ? d3 / d2 : 0);
+		ht_engine_destroy(e);
+		fake_fini(&f);
+	}
+}
+
 /* /proc/self/maps scan and rescan on this process. */
 static void test_scan(void)
 {
@@ -635,6 +676,7 @@ int main(void)
 	test_budget();
 	test_thread();
 	test_early_epoch();
+	test_decay_clock();
 	test_args();
 	test_exchange();
 	test_hints();

@@ -432,6 +432,7 @@ static int start(struct ht_runtime *r)
 		r->conf.decay = r->conf.damon_decay; /* before the engine copies the configuration */
 		/* DAMON's samples are region averages made up per report: their number is not evidence */
 		r->conf.epoch_samples = 0;
+		r->conf.decay_samples = 0;
 		r->conf.move_cost = 0;
 	}
 	if (r->conf.page_state && !r->conf.page_thp && ht_thp_always(NULL)) {
