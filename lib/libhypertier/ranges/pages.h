@@ -74,10 +74,11 @@ struct ht_pages {
 	uint64_t single;    /* pages promoted one by one (planned), total */
 	/* the out-of-sample check of single promotions (ht_pages_judge) */
 	double clearly;     /* 1 + conf split_ratio / 100 */
+	double gain;        /* 1 + conf page_gain / 100: what watched pages must draw, times their ranges' average */
 	uint64_t probe;     /* conf page_probe */
 	double wpost;       /* samples the watched pages drew after their move (decayed by page_decay) */
 	double wexp;        /* samples their ranges' average page drew meanwhile (same decay) */
-	int closed;         /* wpost is significantly below clearly x wexp: single promotions only probe */
+	int closed;         /* wpost is significantly below gain x wexp: single promotions only probe */
 	size_t whead;       /* next slot of the watch ring */
 	_Atomic uint64_t dropped; /* table bucket full: a page not tracked */
 };
@@ -144,7 +145,7 @@ void ht_pages_watch(struct ht_pages *p, uintptr_t page);
  * epoch's: add what the watched pages drew since the last look, and what
  * their ranges' average page drew, to the evidence; close single
  * promotions down to page_probe per epoch while the watched pages drew
- * significantly less than clearly x the average (reopen when not).
+ * significantly less than gain x the average (reopen when not).
  */
 void ht_pages_judge(struct ht_pages *p, const struct ht_ranges *v);
 /* Scan: remember a fast page found cold (bounded; the list restarts each epoch). */
