@@ -432,6 +432,23 @@ static void test_off(void)
 	fake_fini(&f);
 }
 
+/* A 64 MiB range and nw pages, 64 apart, promoted one by one (two samples each, watched). */
+static struct ht_pg_tab *watched(struct ht_pages *p, struct ht_ranges *v, const char *conf, int nw)
+{
+	layer(p, v, conf, 64 * M);
+	struct ht_pg_tab *t = atomic_load(&p->tab);
+	ok(t != NULL, "a table for 64 MiB (%s)", conf[0] ? conf : "default");
+	if (!t)
+		return NULL;
+	for (int i = 0; i < nw; i++) {
+		ht_pages_count(p, t, B + (uint64_t)i * 64 * PG, 1);
+		ht_pages_count(p, t, B + (uint64_t)i * 64 * PG, 1);
+		ht_pages_watch(p, B + (uint64_t)i * 64 * PG);
+	}
+	ht_pages_decay(p);
+	return t;
+}
+
 /*
  * The out-of-sample check: 200 pages promoted one by one (watched) in a
  * 64 MiB range whose every page draws 0.5 samples an epoch. (hot) The
@@ -444,18 +461,10 @@ static void test_judge(int hot)
 {
 	struct ht_pages p;
 	struct ht_ranges v;
-	layer(&p, &v, "", 64 * M);
-	struct ht_pg_tab *t = atomic_load(&p.tab);
-	ok(t != NULL, "a table for 64 MiB");
+	enum { NW = 200, NPG = 16384 };
+	struct ht_pg_tab *t = watched(&p, &v, "", NW);
 	if (!t)
 		return;
-	enum { NW = 200, NPG = 16384 };
-	for (int i = 0; i < NW; i++) {
-		ht_pages_count(&p, t, B + (uint64_t)i * 64 * PG, 1);
-		ht_pages_count(&p, t, B + (uint64_t)i * 64 * PG, 1);
-		ht_pages_watch(&p, B + (uint64_t)i * 64 * PG);
-	}
-	ht_pages_decay(&p);
 	int closed_at = -1, open_at = -1;
 	for (int ep = 0; ep < 40; ep++) {
 		int turn = !hot && ep >= 20; /* (noise) from epoch 20 the watched pages turn hot */
@@ -510,19 +519,10 @@ static void test_gain(const char *conf, int want_closed)
 {
 	struct ht_pages p;
 	struct ht_ranges v;
-	layer(&p, &v, conf, 64 * M);
-	struct ht_pg_tab *t = atomic_load(&p.tab);
-	if (!t) {
-		ok(0, "a table for 64 MiB");
-		return;
-	}
 	enum { NW = 200, NPG = 16384 };
-	for (int i = 0; i < NW; i++) {
-		ht_pages_count(&p, t, B + (uint64_t)i * 64 * PG, 1);
-		ht_pages_count(&p, t, B + (uint64_t)i * 64 * PG, 1);
-		ht_pages_watch(&p, B + (uint64_t)i * 64 * PG);
-	}
-	ht_pages_decay(&p);
+	struct ht_pg_tab *t = watched(&p, &v, conf, NW);
+	if (!t)
+		return;
 	int closed = 0;
 	for (int ep = 0; ep < 30; ep++) {
 		for (int i = 0; i < NPG / 2; i++)
