@@ -110,7 +110,6 @@ void ht_pages_init(struct ht_pages *p, const struct ht_conf *c, size_t page)
 	p->decay = p->tdecay = c->page_decay / 100.0;
 	p->memory = (double)c->page_memory;
 	p->cap = c->page_state;
-	p->clearly = 1.0 + c->split_ratio / 100.0;
 	p->gain = 1.0 + c->page_gain / 100.0;
 	p->probe = c->page_probe;
 	p->page_shift = (unsigned)__builtin_ctzl(page ? page : 4096);

@@ -73,7 +73,6 @@ struct ht_pages {
 	size_t ncold;
 	uint64_t single;    /* pages promoted one by one (planned), total */
 	/* the out-of-sample check of single promotions (ht_pages_judge) */
-	double clearly;     /* 1 + conf split_ratio / 100 */
 	double gain;        /* 1 + conf page_gain / 100: what watched pages must draw, times their ranges' average */
 	uint64_t probe;     /* conf page_probe */
 	double wpost;       /* samples the watched pages drew after their move (decayed by page_decay) */
