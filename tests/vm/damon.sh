@@ -77,8 +77,9 @@ sl = [l.split() for l in grab("SL")]
 # arrays, 8 bytes per planned page: ~80 KiB for 40 MiB). Runs saw 4 KiB and
 # 112 KiB over in one line of ~105. The exchange itself never promotes past
 # the budget; an overshoot beyond 1 MiB, or two epochs over in a row, fails.
-# A move the kernel refuses (EBUSY) is retried at the next epoch: one epoch
-# a page over was seen. The stats file is written every 500 ms and the epoch
+# Seen: a range edge cut a transparent huge page, the kernel moved all of
+# it, the next epoch's scan found it and demoted it, and that epoch's line
+# still showed a page over. The stats file is written every 500 ms and the epoch
 # is 500 ms, so under TCG two lines often show one epoch (x[3], its count):
 # "in a row" counts epochs, not lines.
 over = [i for i, x in enumerate(sl) if int(x[2]) > int(x[1])]

@@ -425,6 +425,12 @@ static void hit_ratio(struct ht_engine *e, uint64_t *fast, uint64_t *located)
 	ht_exchange_locate(&e->x, a, (size_t)k, fast, located);
 }
 
+/* What a decay of pct percent per unit keeps over units of evidence (at most 4: a long stall does not wipe the counts). */
+static double kept(double pct, double units)
+{
+	return pow(pct / 100.0, units > 4 ? 4 : units);
+}
+
 int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 {
 	if (!e)
@@ -449,9 +455,8 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	double span = (double)span_ns(e, now_ns) / ((double)e->conf.epoch * 1000.0);
 	if (e->conf.decay_samples && (double)got / (double)e->conf.decay_samples > span)
 		span = (double)got / (double)e->conf.decay_samples;
-	span = span > 4 ? 4 : span;
-	e->cp.decay = pow(e->conf.decay / 100.0, span);
-	e->pg.decay = pow(e->conf.page_decay / 100.0, span);
+	e->cp.decay = kept(e->conf.decay, span);
+	e->pg.decay = kept(e->conf.page_decay, span);
 	e->pg_span += span;
 	ht_pages_judge(&e->pg, &e->v);
 	ht_classify_decay(&e->v, &e->cp);
@@ -496,7 +501,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	}
 	/* the sketch's cells are small integers, floored at each decay: decay them once per period at most */
 	if (e->pg_span >= 1) {
-		e->pg.decay = pow(e->conf.page_decay / 100.0, e->pg_span > 4 ? 4 : e->pg_span);
+		e->pg.decay = kept(e->conf.page_decay, e->pg_span);
 		ht_pages_decay(&e->pg);
 		e->pg_span = 0;
 	} else {

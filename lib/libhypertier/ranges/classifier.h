@@ -11,7 +11,7 @@
 #include "../core/conf.h"
 
 struct ht_classify_params {
-	double decay;          /* fraction kept per epoch (conf->decay / 100) */
+	double decay;          /* fraction kept this epoch: conf->decay / 100 per unit of evidence (the engine sets it) */
 	double split_min;      /* count needed to split: split_tau * nr_cpus */
 	double split_ratio;    /* density must exceed the lower neighbour's by this factor */
 	double split_sigma;    /* an uneven inside must exceed this many standard deviations of noise */

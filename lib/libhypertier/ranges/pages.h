@@ -57,7 +57,7 @@ struct ht_pages {
 	uint32_t hot;       /* fixed-point count from which a tracked page is hot: chosen each epoch (ht_pages_select) */
 	double cold_expect; /* conf page_cold_expect */
 	double sigma;       /* conf split_sigma: how clear the counts' spread beyond noise must be */
-	double decay;       /* conf page_decay / 100: the sketch's decay, and the fastest the table's may be */
+	double decay;       /* page_decay / 100 per unit of evidence (the engine sets it): the sketch's decay, and the fastest the table's may be */
 	double memory;      /* conf page_memory: samples per table entry the table's counts remember */
 	double tdecay;      /* the table's decay at the last epoch */
 	uint64_t mass;      /* sketch row 0 total after the last decay (samples since: the epoch's) */
