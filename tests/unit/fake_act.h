@@ -26,6 +26,8 @@ struct fake {
 	long max_fast_seen;       /* highest fast page count after any move call */
 	_Atomic int query_gate;   /* while set, a query waits: the engine stays busy planning */
 	_Atomic int in_query;     /* queries now waiting at the gate */
+	void (*on_move)(void *);  /* called before each move call (another thread's map change mid-run) */
+	void *on_move_arg;
 };
 
 static long fk_idx(struct fake *f, void *p)
@@ -65,6 +67,8 @@ static int fk_move(void *priv, void **pages, size_t n, int node, int *status)
 {
 	struct fake *f = priv;
 	f->calls++;
+	if (f->on_move)
+		f->on_move(f->on_move_arg);
 	if (f->enomem_over && n > f->enomem_over) {
 		f->enomem_calls++;
 		return -ENOMEM;

@@ -51,6 +51,14 @@ uint64_t ht_alloc_fast_born(struct ht_alloc *a);
 /* Bytes placed on the fast tier at birth since the last set_room. */
 uint64_t ht_alloc_fast_since_room(struct ht_alloc *a);
 
+/*
+ * fn(arg, start, len) runs in the hooks, before an unmap or reborn event is
+ * queued: the engine hears synchronously that the span changes hands. It
+ * must not allocate nor wait on locks held while allocating. Set before
+ * ht_alloc_attach.
+ */
+void ht_alloc_set_announce(struct ht_alloc *a, void (*fn)(void *arg, uintptr_t start, size_t len), void *arg);
+
 /* eventfd that becomes readable when events are pending (poll it). */
 int ht_alloc_event_fd(struct ht_alloc *a);
 /* Deliver pending events in order; returns how many. overflowed: set to 1 when events were lost. */

@@ -35,6 +35,12 @@ int ht_alloc_bind(void *p, size_t len, int node, int move)
 
 /* ---- event ring: bounded MPSC (Vyukov), consumer is the runtime thread ---- */
 
+void ht_alloc_set_announce(struct ht_alloc *a, void (*fn)(void *, uintptr_t, size_t), void *arg)
+{
+	a->announce_arg = arg;
+	a->announce = fn;
+}
+
 void ht_alloc_push(struct ht_alloc *a, void *p, size_t len, int unmap, int tier)
 {
 	if (!atomic_load_explicit(&a->live, memory_order_acquire))
@@ -51,6 +57,10 @@ void ht_alloc_push(struct ht_alloc *a, void *p, size_t len, int unmap, int tier)
 				e->len = len;
 				e->unmap = unmap;
 				e->tier = tier;
+				/* the event reaches the engine later; a running plan must skip the span now
+				 * (only once the event is sure to follow: the engine lists it until then) */
+				if (unmap && a->announce)
+					a->announce(a->announce_arg, (uintptr_t)p, len);
 				atomic_store_explicit(&e->seq, pos + 1, memory_order_release);
 				break;
 			}

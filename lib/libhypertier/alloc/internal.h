@@ -63,6 +63,8 @@ struct ht_alloc {
 	struct ht_map_ev ring[HT_RING_SLOTS];
 	_Atomic uint64_t ring_head, ring_tail;
 	_Atomic uint64_t ring_lost;
+	void (*announce)(void *, uintptr_t, size_t); /* ht_alloc_set_announce */
+	void *announce_arg;
 
 	/* sites */
 	void *site_hook;            /* jemalloc hook handle */

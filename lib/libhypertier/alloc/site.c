@@ -146,11 +146,12 @@ static inline __attribute__((always_inline)) int record(struct ht_alloc *a, int 
 	size_t page = 4096;
 	uintptr_t lo = ((uintptr_t)result + page - 1) & ~(page - 1);
 	uintptr_t hi = ((uintptr_t)result + size) & ~(page - 1);
-	if (hi > lo && ht_alloc_bind((void *)lo, hi - lo, a->node[tier], 1) == 0) {
+	if (hi <= lo)
+		return in;
+	/* reused memory still carries the dead object's counts: the site's history replaces them (before the move, so no plan undoes it) */
+	ht_alloc_push(a, (void *)lo, hi - lo, 2, -1);
+	if (ht_alloc_bind((void *)lo, hi - lo, a->node[tier], 1) == 0)
 		atomic_fetch_add(&st->placed, 1);
-		/* reused memory still carries the dead object's counts: the site's history replaces them */
-		ht_alloc_push(a, (void *)lo, hi - lo, 2, -1);
-	}
 	return in;
 }
 

@@ -176,6 +176,8 @@ static void publish(struct ht_runtime *r, uint64_t now)
 
 /* ---- housekeeping thread ------------------------------------------------- */
 
+static void announce(void *engine, uintptr_t start, size_t len) { ht_engine_announce(engine, start, len); }
+
 /* Tier arenas' extents are pinned to their tier, so the engine keeps them there. */
 static void on_extent(void *arg, uintptr_t start, size_t len, int unmap, int tier)
 {
@@ -458,7 +460,7 @@ static int start(struct ht_runtime *r)
 	r->alloc = ht_alloc_create(&r->conf, r->topo.fast, r->topo.slow, err, sizeof(err));
 	if (!r->alloc)
 		ht_info("no placement at birth: %s", err);
-	else if (ht_alloc_attach(r->alloc, err, sizeof(err)) < 0)
+	else if (ht_alloc_set_announce(r->alloc, announce, r->engine), ht_alloc_attach(r->alloc, err, sizeof(err)) < 0)
 		ht_info("allocator only partly attached: %s", err);
 	if (r->alloc)
 		refresh_room(r);

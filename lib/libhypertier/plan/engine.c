@@ -18,9 +18,14 @@
 #include <unistd.h>
 
 #define HT_PENDING 1024 /* map changes queued while the engine is busy (a buffer size) */
+#define HT_STALE 1024   /* spans removed since the plan was made (a buffer size; more stops two runs) */
 
 /* A map change that could not take the engine lock (allocator hooks never block on it). */
 struct pending { uintptr_t start, end; int remove, origin; };
+
+/* A span whose memory changed hands: announced by a hook, queued, or applied to the ranges. */
+enum { STALE_ANNOUNCED, STALE_QUEUED, STALE_APPLIED };
+struct stale { uintptr_t start, end; int state; };
 
 struct ht_engine {
 	struct ht_conf conf;
@@ -35,6 +40,10 @@ struct ht_engine {
 	struct pending pend[HT_PENDING];
 	size_t npend;
 	uint64_t pend_lost;       /* queue full: dropped (a rescan recovers them) */
+	struct stale stale[HT_STALE]; /* under pmu: spans the plan may still hold (keep_fresh) */
+	size_t nstale;
+	int stale_over;           /* the list overflowed: runs left that move nothing */
+	struct stale stale_snap[HT_STALE]; /* keep_fresh's copy (runs hold epoch_mu: one at a time) */
 	struct ht_counter cnt;
 	struct ht_pages pg;       /* below range granularity (ranges/pages.h) */
 	struct ht_classify_params cp;
@@ -69,6 +78,8 @@ static void map_event(void *arg, uintptr_t start, size_t len, int unmap)
 		e->map_fn(e->map_arg, start, len, unmap);
 }
 
+static size_t keep_fresh(void *arg, void **pages, size_t n);
+
 struct ht_engine *ht_engine_create(const struct ht_conf *c, const struct ht_topo *t, struct ht_actuator *act)
 {
 	if (!c || !t || !act || !act->ops || !act->ops->query || !act->ops->move || t->fast < 0 || t->slow < 0 ||
@@ -94,6 +105,8 @@ struct ht_engine *ht_engine_create(const struct ht_conf *c, const struct ht_topo
 		return NULL;
 	}
 	ht_worth_init(&e->x.worth, &e->conf, &e->topo);
+	e->x.keep = keep_fresh;
+	e->x.keep_arg = e;
 	ht_pages_init(&e->pg, &e->conf, e->page);
 	e->cnt.pages = e->x.pg = &e->pg;
 	pthread_mutex_init(&e->mu, NULL);
@@ -185,6 +198,84 @@ static int enqueue(struct ht_engine *e, uintptr_t s, uintptr_t end, int remove, 
 	return 0;
 }
 
+/*
+ * A span that changed hands (munmap, memory reborn to a new object) may be
+ * in the plan that runs outside mu, planned on the dead object's counts. It
+ * is listed from the moment a hook announces it until the ranges have
+ * forgotten it before a plan; the run skips listed pages.
+ */
+static void stale_mark(struct ht_engine *e, uintptr_t s, uintptr_t end, int state)
+{
+	pthread_mutex_lock(&e->pmu);
+	size_t i = 0;
+	while (i < e->nstale && !(e->stale[i].start == s && e->stale[i].end == end && e->stale[i].state < state))
+		i++;
+	if (i < e->nstale) {
+		e->stale[i].state = state;
+	} else if (e->nstale < HT_STALE) {
+		e->stale[e->nstale++] = (struct stale){ s, end, state };
+	} else { /* too many to list: this run and the next move nothing */
+		e->nstale = 0;
+		e->stale_over = 2;
+	}
+	pthread_mutex_unlock(&e->pmu);
+}
+
+/* After the plan's edit window (caller holds mu): what it applied no longer needs listing. */
+static void stale_settle(struct ht_engine *e)
+{
+	pthread_mutex_lock(&e->pmu);
+	size_t k = 0;
+	for (size_t i = 0; i < e->nstale; i++)
+		if (e->stale[i].state != STALE_APPLIED)
+			e->stale[k++] = e->stale[i];
+	e->nstale = k;
+	if (e->stale_over)
+		e->stale_over--;
+	pthread_mutex_unlock(&e->pmu);
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct stale *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The exchange's keep hook: compact pages[0, n) to those outside every listed span. */
+static size_t keep_fresh(void *arg, void **pages, size_t n)
+{
+	struct ht_engine *e = arg;
+	struct stale *st = e->stale_snap;
+	pthread_mutex_lock(&e->pmu);
+	size_t ns = e->nstale;
+	int over = e->stale_over;
+	memcpy(st, e->stale, ns * sizeof(st[0]));
+	pthread_mutex_unlock(&e->pmu);
+	if (over)
+		return 0;
+	if (!ns)
+		return n;
+	qsort(st, ns, sizeof(st[0]), by_start);
+	for (size_t i = 1; i < ns; i++) /* end becomes the furthest end so far: one search finds any cover */
+		if (st[i].end < st[i - 1].end)
+			st[i].end = st[i - 1].end;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t pg = (uintptr_t)pages[i];
+		size_t lo = 0, hi = ns; /* first span starting past pg */
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (st[mid].start <= pg)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo || st[lo - 1].end <= pg)
+			pages[k++] = pages[i];
+	}
+	return k;
+}
+
 /* Caller holds mu, inside an edit window. */
 static void apply_pending(struct ht_engine *e)
 {
@@ -199,8 +290,10 @@ static void apply_pending(struct ht_engine *e)
 		if (!n)
 			return;
 		for (size_t i = 0; i < n; i++) {
-			if (batch[i].remove)
+			if (batch[i].remove) {
+				stale_mark(e, batch[i].start, batch[i].end, STALE_APPLIED);
 				ht_rangemap_remove(&e->v, batch[i].start, batch[i].end, map_event, e);
+			}
 			else
 				ht_rangemap_add(&e->v, batch[i].start, batch[i].end, batch[i].origin, e->epoch, e->cp.max_ranges,
 						map_event, e);
@@ -251,13 +344,25 @@ int ht_engine_remove_range(struct ht_engine *e, uintptr_t start, size_t len)
 	if (!e || !len || start + len < start)
 		return -EINVAL;
 	span_round(e, start, len, &s, &end);
-	if (pthread_mutex_trylock(&e->mu)) /* busy: applied in the next edit window */
+	if (pthread_mutex_trylock(&e->mu)) { /* busy: applied in the next edit window */
+		stale_mark(e, s, end, STALE_QUEUED);
 		return enqueue(e, s, end, 1, 0);
+	}
 	begin_edit(e);
+	stale_mark(e, s, end, STALE_APPLIED);
 	ht_rangemap_remove(&e->v, s, end, map_event, e);
 	end_edit(e);
 	pthread_mutex_unlock(&e->mu);
 	return 0;
+}
+
+void ht_engine_announce(struct ht_engine *e, uintptr_t start, size_t len)
+{
+	uintptr_t s, end;
+	if (!e || !len || start + len < start)
+		return;
+	span_round(e, start, len, &s, &end);
+	stale_mark(e, s, end, STALE_ANNOUNCED);
 }
 
 /* 1 when [s, end) is covered by managed ranges without a gap. */
@@ -444,6 +549,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	uint64_t got = atomic_exchange_explicit(&e->since, 0, memory_order_relaxed);
 	atomic_store_explicit(&e->kicked, 0, memory_order_relaxed);
 	begin_edit(e);
+	stale_settle(e);
 	/*
 	 * decay and page_decay are per unit of evidence: an epoch period of
 	 * time or decay_samples samples, whichever this epoch has more of. An

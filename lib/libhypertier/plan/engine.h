@@ -86,6 +86,13 @@ int ht_engine_scan_maps(struct ht_engine *e);
 int ht_engine_add_range(struct ht_engine *e, uintptr_t start, size_t len, int origin);
 /* Stop managing it; splits/trims ranges that overlap partly. Never blocks (queued if busy). 0 or -EINVAL. */
 int ht_engine_remove_range(struct ht_engine *e, uintptr_t start, size_t len);
+/*
+ * The span is about to change hands (munmap, or memory reused by a new
+ * object); its remove_range follows. Until the ranges have forgotten it,
+ * moves planned on its old counts are dropped. Takes only a short internal
+ * lock and never allocates: safe from allocator hooks.
+ */
+void ht_engine_announce(struct ht_engine *e, uintptr_t start, size_t len);
 /* Apply enum ht_hint to a managed span. -EINVAL: bad hint, len 0, or not managed. */
 int ht_engine_hint(struct ht_engine *e, uintptr_t start, size_t len, int hint);
 /* Change the fast quota at run time (0: none); used from the next epoch on. */

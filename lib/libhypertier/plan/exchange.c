@@ -407,7 +407,8 @@ long ht_exchange_run(struct ht_exchange *x, struct ht_xplan *p, uint64_t epoch, 
 	long total = 0;
 	while (di < p->nd || pi < p->np) {
 		size_t dn = p->nd - di < batch ? p->nd - di : batch;
-		size_t dm = dn ? move_some(x, p->demo + di, dn, x->slow, epoch, d, status) : 0;
+		size_t dk = dn && x->keep ? x->keep(x->keep_arg, p->demo + di, dn) : dn;
+		size_t dm = dk ? move_some(x, p->demo + di, dk, x->slow, epoch, d, status) : 0;
 		di += dn;
 		fast -= (int64_t)dm;
 		d->demoted += dm;
@@ -415,7 +416,8 @@ long ht_exchange_run(struct ht_exchange *x, struct ht_xplan *p, uint64_t epoch, 
 		size_t pn = p->np - pi < batch ? p->np - pi : batch;
 		if ((int64_t)pn > fit)
 			pn = fit > 0 ? (size_t)fit : 0;
-		size_t pm = pn ? move_some(x, p->promo + pi, pn, x->fast, epoch, d, status) : 0;
+		size_t pk = pn && x->keep ? x->keep(x->keep_arg, p->promo + pi, pn) : pn;
+		size_t pm = pk ? move_some(x, p->promo + pi, pk, x->fast, epoch, d, status) : 0;
 		pi += pn;
 		fast += (int64_t)pm;
 		d->promoted += pm;

@@ -37,6 +37,9 @@ struct ht_exchange {
 	struct ht_backoff *backoff;
 	struct ht_pages *pg;   /* the page-grain layer (ranges/pages.h), or NULL */
 	struct ht_worth worth; /* is a move worth its cost (worth.h); set by the engine */
+	/* set by the owner: drops planned pages whose memory changed hands since the plan (n kept) */
+	size_t (*keep)(void *arg, void **pages, size_t n);
+	void *keep_arg;
 	void **buf;            /* query scratch */
 	int *nodes;
 	struct ht_xstats st;
