@@ -18,14 +18,14 @@
 #include <unistd.h>
 
 #define HT_PENDING 1024 /* map changes queued while the engine is busy (a buffer size) */
-#define HT_STALE 1024   /* spans removed since the plan was made (a buffer size; more stops two runs) */
+#define HT_STALE 1024   /* spans removed since the plan was made (a buffer size; more are merged) */
 
 /* A map change that could not take the engine lock (allocator hooks never block on it). */
 struct pending { uintptr_t start, end; int remove, origin; };
 
 /* A span whose memory changed hands: announced by a hook, queued, or applied to the ranges. */
 enum { STALE_ANNOUNCED, STALE_QUEUED, STALE_APPLIED };
-struct stale { uintptr_t start, end; int state; };
+struct stale { uintptr_t start, end; int state, ttl; }; /* ttl > 0: merged (list full), settles left */
 
 struct ht_engine {
 	struct ht_conf conf;
@@ -42,7 +42,6 @@ struct ht_engine {
 	uint64_t pend_lost;       /* queue full: dropped (a rescan recovers them) */
 	struct stale stale[HT_STALE]; /* under pmu: spans the plan may still hold (keep_fresh) */
 	size_t nstale;
-	int stale_over;           /* the list overflowed: runs left that move nothing */
 	struct stale stale_snap[HT_STALE]; /* keep_fresh's copy (runs hold epoch_mu: one at a time) */
 	struct ht_counter cnt;
 	struct ht_pages pg;       /* below range granularity (ranges/pages.h) */
@@ -207,16 +206,27 @@ static int enqueue(struct ht_engine *e, uintptr_t s, uintptr_t end, int remove, 
 static void stale_mark(struct ht_engine *e, uintptr_t s, uintptr_t end, int state)
 {
 	pthread_mutex_lock(&e->pmu);
-	size_t i = 0;
-	while (i < e->nstale && !(e->stale[i].start == s && e->stale[i].end == end && e->stale[i].state < state))
-		i++;
+	size_t i = 0, near = 0;
+	uintptr_t gap = UINTPTR_MAX;
+	for (; i < e->nstale; i++) {
+		struct stale *t = &e->stale[i];
+		if (!t->ttl && t->start == s && t->end == end && t->state < state)
+			break;
+		uintptr_t g = s >= t->end ? s - t->end : t->start >= end ? t->start - end : 0;
+		if (g < gap)
+			gap = g, near = i;
+	}
 	if (i < e->nstale) {
 		e->stale[i].state = state;
 	} else if (e->nstale < HT_STALE) {
-		e->stale[e->nstale++] = (struct stale){ s, end, state };
-	} else { /* too many to list: this run and the next move nothing */
-		e->nstale = 0;
-		e->stale_over = 2;
+		e->stale[e->nstale++] = (struct stale){ s, end, state, 0 };
+	} else {
+		/* full: widen the nearest entry over this one; it is kept while merges go on, then two settles */
+		struct stale *t = &e->stale[near];
+		t->start = s < t->start ? s : t->start;
+		t->end = end > t->end ? end : t->end;
+		t->state = state < t->state ? state : t->state;
+		t->ttl = 3;
 	}
 	pthread_mutex_unlock(&e->pmu);
 }
@@ -226,12 +236,12 @@ static void stale_settle(struct ht_engine *e)
 {
 	pthread_mutex_lock(&e->pmu);
 	size_t k = 0;
-	for (size_t i = 0; i < e->nstale; i++)
-		if (e->stale[i].state != STALE_APPLIED)
-			e->stale[k++] = e->stale[i];
+	for (size_t i = 0; i < e->nstale; i++) {
+		struct stale *t = &e->stale[i];
+		if (t->ttl ? --t->ttl > 0 : t->state != STALE_APPLIED)
+			e->stale[k++] = *t;
+	}
 	e->nstale = k;
-	if (e->stale_over)
-		e->stale_over--;
 	pthread_mutex_unlock(&e->pmu);
 }
 
@@ -248,11 +258,8 @@ static size_t keep_fresh(void *arg, void **pages, size_t n)
 	struct stale *st = e->stale_snap;
 	pthread_mutex_lock(&e->pmu);
 	size_t ns = e->nstale;
-	int over = e->stale_over;
 	memcpy(st, e->stale, ns * sizeof(st[0]));
 	pthread_mutex_unlock(&e->pmu);
-	if (over)
-		return 0;
 	if (!ns)
 		return n;
 	qsort(st, ns, sizeof(st[0]), by_start);
