@@ -25,7 +25,7 @@ struct pending { uintptr_t start, end; int remove, origin; };
 
 /* A span whose memory changed hands: announced by a hook, queued, or applied to the ranges. */
 enum { STALE_ANNOUNCED, STALE_QUEUED, STALE_APPLIED };
-struct stale { uintptr_t start, end; int state, ttl; }; /* ttl > 0: merged (list full), settles left */
+struct stale { uintptr_t start, end; int state, ttl; }; /* ttl > 0: settles left (merged, or its removal was dropped) */
 
 struct ht_engine {
 	struct ht_conf conf;
@@ -189,10 +189,16 @@ void ht_engine_on_map(struct ht_engine *e, void (*fn)(void *, uintptr_t, size_t,
 static int enqueue(struct ht_engine *e, uintptr_t s, uintptr_t end, int remove, int origin)
 {
 	pthread_mutex_lock(&e->pmu);
-	if (e->npend < HT_PENDING)
+	if (e->npend < HT_PENDING) {
 		e->pend[e->npend++] = (struct pending){ s, end, remove, origin };
-	else
+	} else {
 		e->pend_lost++;
+		for (size_t i = 0; remove && i < e->nstale; i++) /* never applied: its listing expires instead */
+			if (!e->stale[i].ttl && e->stale[i].start == s && e->stale[i].end == end && e->stale[i].state == STALE_QUEUED) {
+				e->stale[i].ttl = 3;
+				break;
+			}
+	}
 	pthread_mutex_unlock(&e->pmu);
 	return 0;
 }
