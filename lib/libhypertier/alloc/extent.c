@@ -136,6 +136,14 @@ static void *map_aligned(void *want, size_t size, size_t align)
 	return (void *)s;
 }
 
+int ht_alloc_claim_fast(struct ht_alloc *a, size_t size)
+{
+	if (atomic_fetch_sub(&a->room, (int64_t)size) - (int64_t)size < 0)
+		return 0;
+	atomic_fetch_add(&a->fast_since_room, size);
+	return 1;
+}
+
 /* Fast while the budget has room (fast_first), else slow; conf->place can force either. */
 static int pick_tier(struct ht_alloc *a, int fixed, size_t size)
 {
@@ -147,11 +155,7 @@ static int pick_tier(struct ht_alloc *a, int fixed, size_t size)
 	case HT_PLACE_NONE: return -1;
 	default: break;
 	}
-	if (atomic_fetch_sub(&a->room, (int64_t)size) - (int64_t)size >= 0) {
-		atomic_fetch_add(&a->fast_since_room, size);
-		return HT_TIER_FAST;
-	}
-	return HT_TIER_SLOW;
+	return ht_alloc_claim_fast(a, size) ? HT_TIER_FAST : HT_TIER_SLOW;
 }
 
 static void *ext_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t align,

@@ -83,6 +83,8 @@ struct ht_alloc {
 uint64_t ht_alloc_now_ns(void);
 /* mbind [p, p+len) to node (MPOL_PREFERRED); move=1 also migrates present pages. */
 int ht_alloc_bind(void *p, size_t len, int node, int move);
+/* Charge size against the fast budget's room: 1 if it fit (then born fast), 0 if not. */
+int ht_alloc_claim_fast(struct ht_alloc *a, size_t size);
 /* Queue a range-map event (unmap: 0 add, 1 remove, 2 reborn); lock-free, hook-safe. */
 void ht_alloc_push(struct ht_alloc *a, void *p, size_t len, int unmap, int tier);
 /* site.c: install / remove the jemalloc allocation hook. */

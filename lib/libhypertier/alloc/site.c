@@ -151,11 +151,8 @@ static inline __attribute__((always_inline)) int record(struct ht_alloc *a, int 
 	/* reused memory still carries the dead object's counts: the site's history replaces them (before the move, so no plan undoes it) */
 	ht_alloc_push(a, (void *)lo, hi - lo, 2, -1);
 	/* a hot site's block goes fast only while the budget has room, as an extent's would; else the engine decides */
-	int64_t len = (int64_t)(hi - lo);
-	if (tier == HT_TIER_FAST && atomic_fetch_sub(&a->room, len) - len < 0)
+	if (tier == HT_TIER_FAST && !ht_alloc_claim_fast(a, hi - lo))
 		return in;
-	if (tier == HT_TIER_FAST)
-		atomic_fetch_add(&a->fast_since_room, (uint64_t)len);
 	if (ht_alloc_bind((void *)lo, hi - lo, a->node[tier], 1) == 0)
 		atomic_fetch_add(&st->placed, 1);
 	return in;
