@@ -271,5 +271,41 @@ int main(void)
 	free(ord);
 	ht_counter_fini(&c2);
 	ht_ranges_free(&v);
+
+	/* THP (align 2 MiB): cuts and a hot prefix fall on huge page boundaries, in a range that starts off one */
+	struct ht_classify_params Q = P;
+	Q.align = 2 * M;
+	uintptr_t s0 = B + 5 * PG;
+	for (int pass = 0; pass < 2; pass++) {
+		ht_rangemap_add(&v, s0, s0 + 64 * M, 0, 0, 100, NULL, NULL);
+		v.r[0].count = 190;
+		for (int b = 0; b < HT_BINS; b++)
+			v.r[0].bins[b] = middle[b];
+		is_int(ht_classify_split(&v, pass ? &Q : &P, 1), 2, "hot middle, range at +20 KiB (%s): two cuts",
+		       pass ? "align 2 MiB" : "align 4 KiB");
+		uintptr_t c1 = v.n == 3 ? v.r[1].start : 1, c2e = v.n == 3 ? v.r[1].end : 1;
+		if (pass)
+			ok(c1 % (2 * M) == 0 && c2e % (2 * M) == 0 && c1 >= s0 + 22 * M && c2e <= s0 + 42 * M,
+			   "cuts on huge page boundaries next to the hot part's edges (+%.3f, +%.3f MiB)", (c1 - s0) / (double)M,
+			   (c2e - s0) / (double)M);
+		else
+			ok(c1 % (2 * M) && c2e % (2 * M), "without it the cuts split huge pages (+%.3f MiB)", (c1 - s0) / (double)M);
+		ht_ranges_free(&v);
+	}
+	ht_rangemap_add(&v, s0, s0 + 64 * M, 0, 0, 100, NULL, NULL);
+	v.r[0].count = 40; /* a lone significant range, no eighths: halves */
+	is_int(ht_classify_split(&v, &Q, 1), 1, "align 2 MiB: a lone range halves");
+	ok(v.n == 2 && v.r[0].end % (2 * M) == 0, "at a huge page boundary (+%.3f MiB)", (v.r[0].end - s0) / (double)M);
+	ht_ranges_free(&v);
+	ht_rangemap_add(&v, s0, s0 + 64 * M, 0, 0, 100, NULL, NULL);
+	v.r[0].count = 100;
+	size_t one = 0;
+	uint64_t room = 9 * M + 123 * PG, used = ht_classify_hotset_pages(&v, &one, room, PG, 2 * M, NULL, 0);
+	uintptr_t pe = s0 + v.r[0].hot_bytes;
+	ok(pe % (2 * M) == 0 && v.r[0].hot_bytes <= room && v.r[0].hot_bytes + 2 * M > room,
+	   "a partial range's hot prefix ends on a huge page boundary under the room (%.3f of %.3f MiB)",
+	   v.r[0].hot_bytes / (double)M, room / (double)M);
+	ok(used <= room, "hot set within the budget (%.3f MiB)", used / (double)M);
+	ht_ranges_free(&v);
 	return tap_done();
 }

@@ -1,5 +1,6 @@
 /* topo.c - find the fast and slow tiers with libnuma and sysfs (HMAT). */
 #include "topo.h"
+#include "thp.h"
 #include <numa.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,6 +101,7 @@ int ht_topo_discover(struct ht_topo *t, const struct ht_conf *c)
 {
 	memset(t, 0, sizeof(*t));
 	t->fast = t->slow = -1;
+	t->thp = ht_thp_unit(NULL);
 	if (numa_available() < 0) {
 		snprintf(t->why, sizeof(t->why), "libnuma reports no NUMA support in this kernel: nothing to tier");
 		return -1;

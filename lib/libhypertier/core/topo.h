@@ -21,6 +21,7 @@ struct ht_topo {
 	int tiered;                   /* 1 when fast and slow both exist */
 	char why[256];                /* when !tiered: the plain reason */
 	char how[128];                /* how slow was chosen: "no CPUs", "distance", "HMAT", "configured" */
+	uint64_t thp;                 /* huge page bytes when THP may back anonymous memory, else 0 (core/thp.h) */
 };
 
 /* Discover. conf may be NULL (defaults). Returns 0, or -1 with why set (libnuma unavailable). */

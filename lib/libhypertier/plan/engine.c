@@ -98,6 +98,8 @@ struct ht_engine *ht_engine_create(const struct ht_conf *c, const struct ht_topo
 	if (cpus <= 0)
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	ht_classify_params(&e->cp, &e->conf, cpus > 0 ? (int)cpus : 1, e->page);
+	if (t->thp > e->page)
+		e->cp.align = t->thp; /* no cut through a huge page */
 	atomic_init(&e->quota, c->fast_quota);
 	if (ht_exchange_init(&e->x, &e->conf, act, t->fast, t->slow) < 0) {
 		free(e);
@@ -607,7 +609,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	int rc = 0;
 	if (order) {
 		ht_classify_rank(&e->v, order);
-		hot = ht_classify_hotset_pages(&e->v, order, budget, e->page, e->pg.cand, e->pg.ncand);
+		hot = ht_classify_hotset_pages(&e->v, order, budget, e->page, e->cp.align, e->pg.cand, e->pg.ncand);
 		/* full: the hot set fills the budget, or the tier is at it already (first touch
 		 * filled it): cold ranges' new pages are then born slow, not born fast and trimmed */
 		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget || e->x.st.fast_used + e->page > budget);

@@ -16,6 +16,7 @@ void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, i
 	p->merge_ratio = c->merge_ratio / 100.0;
 	p->min_range = c->min_range < page ? page : c->min_range;
 	p->page = page;
+	p->align = page;
 	p->max_ranges = (size_t)c->max_ranges;
 	p->holdback = (uint32_t)c->split_holdback;
 }
@@ -111,7 +112,24 @@ static int cut(struct ht_ranges *v, size_t i, uintptr_t at, double share, const 
 	return 0;
 }
 
-/* Where eighth k of r starts, page aligned, kept min_range from both ends (0: no room). */
+/*
+ * at moved onto an align boundary (down, else up), kept min_range from both
+ * ends of r; 0: none. Under THP a cut elsewhere splits a huge page between
+ * a hot and a cold range, and move_pages then moves all of it for one of
+ * its pages: the quota breaks (vm/damon.sh saw 1.4 MiB over).
+ */
+static uintptr_t aligned_cut(const struct ht_range *r, uintptr_t at, const struct ht_classify_params *p)
+{
+	uint64_t a = p->align > p->page ? p->align : p->page;
+	uintptr_t lo = r->start + p->min_range, hi = r->end - p->min_range, down = at / a * a, up = down + a;
+	if (r->end - r->start < 2 * p->min_range)
+		return 0;
+	if (down >= lo && down <= hi && down > r->start)
+		return down;
+	return up >= lo && up <= hi && up < r->end ? up : 0;
+}
+
+/* Where eighth k of r starts, aligned, kept min_range from both ends (0: no room). */
 static uintptr_t edge(const struct ht_range *r, int k, const struct ht_classify_params *p)
 {
 	uint64_t len = r->end - r->start, off = (len / HT_BINS * k) / p->page * p->page;
@@ -119,7 +137,7 @@ static uintptr_t edge(const struct ht_range *r, int k, const struct ht_classify_
 		off = p->min_range;
 	if (off > len - p->min_range)
 		off = (len - p->min_range) / p->page * p->page;
-	return off >= p->min_range ? r->start + off : 0;
+	return off >= p->min_range ? aligned_cut(r, r->start + off, p) : 0;
 }
 
 static double bin_sum(const struct ht_range *r, int from, int to)
@@ -156,7 +174,9 @@ size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p
 		uintptr_t lo_cut = inside && a > 0 ? edge(r, a, p) : 0;
 		if (!hi_cut && !lo_cut) {
 			/* halves: the count as the eighths saw it, or even when unseen */
-			uintptr_t mid = r->start + (len / 2) / p->page * p->page;
+			uintptr_t mid = aligned_cut(r, r->start + (len / 2) / p->page * p->page, p);
+			if (!mid)
+				continue;
 			double share = inside && sum > 0 ? bin_sum(r, 0, HT_BINS / 2) / sum : 0.5;
 			if (cut(v, i, mid, share, p, epoch) < 0)
 				break;
@@ -275,7 +295,7 @@ static uint64_t take_pages(struct ht_pg_cand *c, size_t nc, size_t *j, double d,
 }
 
 uint64_t ht_classify_hotset_pages(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page,
-				  struct ht_pg_cand *cand, size_t ncand)
+				  uint64_t align, struct ht_pg_cand *cand, size_t ncand)
 {
 	uint64_t used = 0, *inside = ncand ? calloc(v->n, sizeof(*inside)) : NULL;
 	size_t j = 0;
@@ -301,6 +321,10 @@ uint64_t ht_classify_hotset_pages(struct ht_ranges *v, const size_t *order, uint
 		}
 		/* the last range in part: the prefix that holds about the room left */
 		uint64_t take = (uint64_t)((double)(budget - used) * (double)len / (double)res) / page * page;
+		if (align > page && take < len) {
+			uintptr_t end = (r->start + take) / align * align;
+			take = end > r->start ? end - r->start : 0;
+		}
 		r->hot_bytes = take < len ? take : len;
 		used = budget;
 	}
@@ -311,5 +335,5 @@ uint64_t ht_classify_hotset_pages(struct ht_ranges *v, const size_t *order, uint
 
 uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page)
 {
-	return ht_classify_hotset_pages(v, order, budget, page, NULL, 0);
+	return ht_classify_hotset_pages(v, order, budget, page, page, NULL, 0);
 }

@@ -18,6 +18,7 @@ struct ht_classify_params {
 	double merge_ratio;    /* densities this close (relative) are alike */
 	uint64_t min_range;    /* bytes; a range splits only into halves at least this big */
 	uint64_t page;         /* split points are page aligned */
+	uint64_t align;        /* ... and cuts (hot prefixes too) fall on addresses aligned to this: the huge page under THP */
 	size_t max_ranges;
 	uint32_t holdback;     /* epochs a fresh child waits before splitting again */
 };
@@ -47,8 +48,10 @@ uint64_t ht_classify_hotset(struct ht_ranges *v, const size_t *order, uint64_t b
  * first): each competes with the ranges by density and takes a page of the
  * budget (cand[i].hot = 1) before any range less dense than it; a range
  * that then becomes hot as a whole takes its hot pages' bytes back. The
- * total (ranges and pages) never exceeds the budget.
+ * total (ranges and pages) never exceeds the budget. A partial range's
+ * prefix ends on an align boundary (the huge page under THP: see
+ * aligned_cut in classifier.c), so it may fall short of the room.
  */
 uint64_t ht_classify_hotset_pages(struct ht_ranges *v, const size_t *order, uint64_t budget, uint64_t page,
-				  struct ht_pg_cand *cand, size_t ncand);
+				  uint64_t align, struct ht_pg_cand *cand, size_t ncand);
 #endif
