@@ -104,16 +104,18 @@ static void test_bound(void)
 	struct ht_ranges v;
 	layer(&p, &v, "", 1ul << 30);
 	uint64_t b = ht_pages_bytes(&p);
-	ok(b > 0 && b <= (1ul << 30) / 500, "1 GiB managed: %llu bytes of page state (0.2%% is %llu)",
-	   (unsigned long long)b, (unsigned long long)((1ul << 30) / 500));
+	ok(b > (1ul << 30) / 500 / 8 * 7 && b <= (1ul << 30) / 500,
+	   "1 GiB managed: %llu bytes of page state, within an eighth under 0.2%% (%llu)", (unsigned long long)b,
+	   (unsigned long long)((1ul << 30) / 500));
 	struct ht_pg_tab *t = atomic_load(&p.tab);
+	ok(HT_PG_WAYS * t->nb >= 88000, "it tracks %zu pages (powers of two at 26 bytes a page gave 65 k)", HT_PG_WAYS * t->nb);
 	for (uint64_t k = 0; k < (1ul << 30) / PG; k++) /* every page, each hot enough to enter the table */
 		for (int j = 0; j < 12; j++)
 			ht_pages_count(&p, t, B + k * PG + (uint64_t)j * 8, 1);
 	ht_pages_epoch(&p, &v, no_grace, NULL);
 	ht_pages_select(&p, &v, 1ul << 30);
 	is_int(ht_pages_bytes(&p), b, "many distinct pages: the state does not grow");
-	ok(p.ncand <= (size_t)1 << (t->bits - 2) && atomic_load(&p.dropped) > 0,
+	ok(p.ncand <= t->maxcand && atomic_load(&p.dropped) > 0,
 	   "the candidate table stays bounded: %zu listed, %llu pages not tracked", p.ncand,
 	   (unsigned long long)atomic_load(&p.dropped));
 	ht_pages_fini(&p);
@@ -131,6 +133,15 @@ static void test_bound(void)
 	v.r[0].end = B + 8 * M;
 	ht_pages_epoch(&p, &v, no_grace, NULL);
 	ok(ht_pages_bytes(&p) <= 8 * M / 500, "8 MiB managed: %llu bytes", (unsigned long long)ht_pages_bytes(&p));
+	/* managed bytes that grow by less than a quarter keep the table (and its counts) */
+	t = atomic_load(&p.tab);
+	v.r[0].end = B + 9 * M;
+	ht_pages_epoch(&p, &v, no_grace, NULL);
+	ok(atomic_load(&p.tab) == t, "8 -> 9 MiB managed: the same table");
+	v.r[0].end = B + 16 * M;
+	ht_pages_epoch(&p, &v, no_grace, NULL);
+	ok(atomic_load(&p.tab) != t && ht_pages_bytes(&p) <= 16 * M / 500 && ht_pages_bytes(&p) > 16 * M / 500 / 2,
+	   "16 MiB managed: a bigger one (%llu bytes)", (unsigned long long)ht_pages_bytes(&p));
 	ht_pages_fini(&p);
 	ht_ranges_free(&v);
 	layer(&p, &v, "page_state=0", 1ul << 30);
@@ -299,7 +310,7 @@ static void memory(const char *conf, int want_first)
 	layer(&p, &v, conf, 1ul << 30);
 	v.r[0].count = 10000; /* a range density to scale the believed densities */
 	struct ht_pg_tab *t = atomic_load(&p.tab);
-	size_t nent = (size_t)HT_PG_WAYS << (t->bits - 3);
+	size_t nent = HT_PG_WAYS * t->nb;
 	for (int i = 0; i < 100; i++)
 		for (int j = 0; j < 4; j++)
 			ht_pages_count(&p, t, B + (uint64_t)i * 7 * PG, 1);

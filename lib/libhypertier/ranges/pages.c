@@ -6,7 +6,7 @@
  * structure; this layer only looks where they cannot see:
  *
  *  - A decayed count-min sketch keyed by page number (HT_PG_ROWS rows of
- *    2^bits 16-bit saturating cells, multiply-shift hashing), fed with every managed
+ *    16-bit saturating cells, one per table entry, multiply-shift hashing), fed with every managed
  *    sample. It never under-counts, so a page whose estimate is 0 really
  *    has no (decayed) samples: that is how a cold page
  *    inside a dense range is recognised (ht_pages_cold), and only where the
@@ -85,7 +85,7 @@
  *
  * Bound: the sketch, the table and the epoch's candidate and cold lists are
  * one allocation of at most min(page_state, 0.2% of the managed bytes);
- * the size follows the managed bytes in powers of two. A new one replaces
+ * the size follows the managed bytes in eighth-octave steps. A new one replaces
  * the old at an epoch (counts restart; the counter's grace period waits
  * out any ingest still on the old one before it is freed).
  */
@@ -95,9 +95,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_BITS 6 /* a smaller sketch is not worth having */
-#define MAX_BITS 34
+#define MIN_BUCKETS 8 /* a smaller table is not worth having */
+#define MAX_BUCKETS (1ull << 31)
 #define BUCKET_MUL 0xd6e8feb86659fd93ull
+/*
+ * Shares of the one allocation, per table bucket (resolutions, not
+ * policies): 22 bytes per tracked page. Tracked pages are what the bound
+ * buys (zipf-scrambled 1/3: 0.2% -> 61.6% fast hits, 0.4% -> 62.7%), so
+ * the sketch, which only needs to find zeros, has one cell per entry
+ * (two: 61.2%), and the hot list holds half the table (a quarter: 60.0%).
+ */
+#define CELLS_PER_BUCKET HT_PG_WAYS
+#define CANDS_PER_BUCKET 2
+#define COLDS_PER_BUCKET 0.5
+#define WATCH_PER_BUCKET 0.25
 
 void ht_pages_init(struct ht_pages *p, const struct ht_conf *c, size_t page)
 {
@@ -127,12 +138,12 @@ void ht_pages_fini(struct ht_pages *p)
 	p->ncand = p->ncold = 0;
 }
 
-/* Everything a table of 2^bits cells per row takes. */
-static size_t tab_bytes(unsigned bits)
+/* Everything a table of nb buckets takes. */
+static size_t tab_bytes(size_t nb)
 {
-	size_t w = (size_t)1 << bits;
-	return sizeof(struct ht_pg_tab) + HT_PG_ROWS * w * sizeof(uint16_t) + (w >> 1) * sizeof(uint64_t) +
-	       (w >> 2) * sizeof(struct ht_pg_cand) + (w >> 4) * sizeof(uintptr_t) + (w >> 5) * sizeof(struct ht_pg_watch);
+	return sizeof(struct ht_pg_tab) + HT_PG_ROWS * (size_t)(CELLS_PER_BUCKET * nb) * sizeof(uint16_t) +
+	       HT_PG_WAYS * nb * sizeof(uint64_t) + (size_t)(CANDS_PER_BUCKET * nb) * sizeof(struct ht_pg_cand) +
+	       (size_t)(COLDS_PER_BUCKET * nb) * sizeof(uintptr_t) + (size_t)(WATCH_PER_BUCKET * nb) * sizeof(struct ht_pg_watch);
 }
 
 uint64_t ht_pages_limit(const struct ht_pages *p, uint64_t managed)
@@ -141,30 +152,37 @@ uint64_t ht_pages_limit(const struct ht_pages *p, uint64_t managed)
 	return p->cap < share ? p->cap : share;
 }
 
-static struct ht_pg_tab *tab_new(unsigned bits)
+static struct ht_pg_tab *tab_new(size_t nb)
 {
-	size_t w = (size_t)1 << bits, n = tab_bytes(bits);
+	size_t n = tab_bytes(nb);
 	struct ht_pg_tab *t = calloc(1, n); /* zero pages: untouched cells cost nothing until used */
 	if (!t)
 		return NULL;
-	t->bits = bits;
+	t->nb = nb;
+	t->width = (size_t)(CELLS_PER_BUCKET * nb);
+	t->maxcand = (size_t)(CANDS_PER_BUCKET * nb);
+	t->maxcold = (size_t)(COLDS_PER_BUCKET * nb);
+	t->nwatch = (size_t)(WATCH_PER_BUCKET * nb);
 	t->bytes = n;
 	t->cell = (_Atomic uint16_t *)(t + 1);
-	t->ent = (_Atomic uint64_t *)(t->cell + HT_PG_ROWS * w); /* 2 * w cells of 2 bytes: 8-byte aligned */
-	t->cand = (struct ht_pg_cand *)(t->ent + (w >> 1));
-	t->cold = (uintptr_t *)(t->cand + (w >> 2));
-	t->watch = (struct ht_pg_watch *)(t->cold + (w >> 4));
+	t->ent = (_Atomic uint64_t *)(t->cell + HT_PG_ROWS * t->width); /* an even number of 2-byte cells per row: 8-byte aligned */
+	t->cand = (struct ht_pg_cand *)(t->ent + HT_PG_WAYS * nb);
+	t->cold = (uintptr_t *)(t->cand + t->maxcand);
+	t->watch = (struct ht_pg_watch *)(t->cold + t->maxcold);
 	return t;
 }
 
+/* Multiply-shift hashing onto [0, n): the product's high bits, scaled (n need not be a power of two). */
+static inline size_t scale(uint64_t h, size_t n) { return (size_t)(((unsigned __int128)h * n) >> 64); }
+
 static inline _Atomic uint16_t *cell(const struct ht_pg_tab *t, uint64_t pn, int row)
 {
-	return &t->cell[((size_t)row << t->bits) + (size_t)(ht_pg_hash(pn, row) >> (64 - t->bits))];
+	return &t->cell[(size_t)row * t->width + scale(ht_pg_hash(pn, row), t->width)];
 }
 
 static inline _Atomic uint64_t *bucket(const struct ht_pg_tab *t, uint64_t pn)
 {
-	return &t->ent[(size_t)((pn * BUCKET_MUL) >> (64 - (t->bits - 3))) * HT_PG_WAYS];
+	return &t->ent[scale(pn * BUCKET_MUL, t->nb) * HT_PG_WAYS];
 }
 
 static inline uint64_t key_of(uint64_t pn) { return ((pn + 1) & ((1ull << (64 - HT_PG_CBITS)) - 1)) << HT_PG_CBITS; }
@@ -219,12 +237,21 @@ void ht_pages_count(struct ht_pages *p, struct ht_pg_tab *t, uintptr_t addr, int
 	atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
 }
 
-/* Largest sketch that fits the limit, 0 when none does. */
-static unsigned fit_bits(uint64_t limit)
+/*
+ * Most buckets that fit the limit, 0 when too few do. Sizes step by an
+ * eighth of an octave (8, 9, ..., 15, 16, 18, ...: at most 12% of the limit
+ * unused), so that the table is not rebuilt for every range added.
+ */
+static size_t fit_buckets(uint64_t limit)
 {
-	unsigned b = 0;
-	for (unsigned k = MIN_BITS; k <= MAX_BITS && tab_bytes(k) <= limit; k++)
-		b = k;
+	size_t b = 0;
+	for (size_t k = MIN_BUCKETS; k <= MAX_BUCKETS; k *= 2)
+		for (size_t j = 8; j < 16; j++) {
+			size_t nb = k / 8 * j;
+			if (tab_bytes(nb) > limit)
+				return b;
+			b = nb;
+		}
 	return b;
 }
 
@@ -248,14 +275,14 @@ void ht_pages_epoch(struct ht_pages *p, const struct ht_ranges *v, void (*grace)
 	for (size_t i = 0; i < v->n; i++)
 		managed += v->r[i].end - v->r[i].start;
 	uint64_t limit = ht_pages_limit(p, managed);
-	unsigned bits = fit_bits(limit);
+	size_t nb = fit_buckets(limit);
 	struct ht_pg_tab *t = atomic_load(&p->tab);
 	/* shrink as soon as the bound says so; grow only with a quarter to spare, so that managed
 	 * bytes wavering at a size boundary do not restart the counts every epoch */
-	if (t && bits > t->bits)
-		bits = fit_bits(limit / 4 * 3) > t->bits ? fit_bits(limit / 4 * 3) : t->bits;
-	if ((t ? t->bits : 0) != bits) {
-		struct ht_pg_tab *n = bits ? tab_new(bits) : NULL;
+	if (t && nb > t->nb)
+		nb = fit_buckets(limit / 4 * 3) > t->nb ? fit_buckets(limit / 4 * 3) : t->nb;
+	if ((t ? t->nb : 0) != nb) {
+		struct ht_pg_tab *n = nb ? tab_new(nb) : NULL;
 		struct ht_pg_tab *old = atomic_exchange(&p->tab, n);
 		grace(arg);
 		free(old);
@@ -335,7 +362,7 @@ void ht_pages_select(struct ht_pages *p, const struct ht_ranges *v, uint64_t roo
 		p->rz = b;
 		p->cap_r = v->n;
 	}
-	size_t nent = (size_t)HT_PG_WAYS << (t->bits - 3), maxc = (size_t)1 << (t->bits - 2);
+	size_t nent = HT_PG_WAYS * t->nb, maxc = t->maxcand;
 	uint32_t *rk = malloc(nent * sizeof(*rk)); /* each entry's range, or UINT32_MAX */
 	if (!rk)
 		return;
@@ -449,7 +476,7 @@ void ht_pages_decay(struct ht_pages *p)
 	struct ht_pg_tab *t = atomic_load(&p->tab);
 	if (!t)
 		return;
-	size_t ncell = (size_t)HT_PG_ROWS << t->bits, nent = (size_t)HT_PG_WAYS << (t->bits - 3), w = (size_t)1 << t->bits;
+	size_t ncell = HT_PG_ROWS * t->width, nent = HT_PG_WAYS * t->nb, w = t->width;
 	uint64_t before = 0, after = 0;
 	for (size_t i = 0; i < ncell; i++) {
 		uint16_t c = atomic_load_explicit(&t->cell[i], memory_order_relaxed);
@@ -512,7 +539,7 @@ int ht_pages_hot(const struct ht_pages *p, uintptr_t addr)
 void ht_pages_cold_add(struct ht_pages *p, uintptr_t page)
 {
 	struct ht_pg_tab *t = atomic_load_explicit(&p->tab, memory_order_relaxed);
-	if (t && p->ncold < ((size_t)1 << (t->bits - 4)))
+	if (t && p->ncold < t->maxcold)
 		p->cold[p->ncold++] = page;
 }
 
@@ -527,8 +554,9 @@ void ht_pages_watch(struct ht_pages *p, uintptr_t page)
 	struct ht_pg_tab *t = atomic_load_explicit(&p->tab, memory_order_relaxed);
 	if (!t)
 		return;
-	size_t n = (size_t)1 << (t->bits - 5);
-	struct ht_pg_watch *w = &t->watch[p->whead++ % n];
+	if (!t->nwatch)
+		return;
+	struct ht_pg_watch *w = &t->watch[p->whead++ % t->nwatch];
 	w->page = page;
 	w->last = (uint32_t)count_of(t, page >> p->page_shift);
 	w->live = w->last > 0;
@@ -539,8 +567,7 @@ void ht_pages_judge(struct ht_pages *p, const struct ht_ranges *v)
 	struct ht_pg_tab *t = atomic_load(&p->tab);
 	double post = 0, expect = 0;
 	if (t) {
-		size_t n = (size_t)1 << (t->bits - 5);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < t->nwatch; i++) {
 			struct ht_pg_watch *w = &t->watch[i];
 			if (!w->live)
 				continue;

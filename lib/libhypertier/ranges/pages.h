@@ -34,12 +34,13 @@ struct ht_pg_watch {
 
 /* One allocation, replaced whole when the managed size calls for another. */
 struct ht_pg_tab {
-	unsigned bits;                  /* sketch row width 2^bits; table buckets 2^(bits-3) */
-	_Atomic uint16_t *cell;         /* HT_PG_ROWS << bits, saturating */
-	_Atomic uint64_t *ent;          /* HT_PG_WAYS << (bits - 3) */
-	struct ht_pg_cand *cand;        /* the epoch's hot list: 1 << (bits - 2) at most */
-	uintptr_t *cold;                /* the scan's cold list: 1 << (bits - 4) at most */
-	struct ht_pg_watch *watch;      /* ring of recent single promotions: 1 << (bits - 5) */
+	size_t width, nb;               /* sketch cells per row; table buckets */
+	size_t maxcand, maxcold, nwatch;
+	_Atomic uint16_t *cell;         /* HT_PG_ROWS x width, saturating */
+	_Atomic uint64_t *ent;          /* HT_PG_WAYS x nb */
+	struct ht_pg_cand *cand;        /* the epoch's hot list: maxcand at most */
+	uintptr_t *cold;                /* the scan's cold list: maxcold at most */
+	struct ht_pg_watch *watch;      /* ring of recent single promotions: nwatch */
 	size_t bytes;                   /* all of it, one allocation */
 };
 
