@@ -554,6 +554,58 @@ static void test_gain(const char *conf, int want_closed)
 	ht_ranges_free(&v);
 }
 
+/*
+ * Hold: 64 pages (set A) fill a 64-page quota one by one; then 64 others
+ * (set N) draw 1.67x A's rate, long enough for their counts to pass A's. A page once promoted on its own is weighed
+ * as itself when it is a demotion candidate, not as its lukewarm range, so
+ * a newcomer must be split_ratio (2x) denser to take its place: A stays and
+ * nothing churns. At 8x, N takes over.
+ */
+static uintptr_t set_a(int i) { return B + (uint64_t)i * M + 3 * PG; }
+static uintptr_t set_n(int i) { return B + (uint64_t)i * M + M / 2 + 3 * PG; }
+
+static void test_hold(void)
+{
+	struct fake f;
+	struct ht_actuator a;
+	struct ht_engine *e = engine(&f, &a, 64 * M, "fast_quota=256K,migrate_rate=0,epoch_cap=0");
+	ht_engine_add_range(e, B, 64 * M, HT_ORIGIN_USER);
+	int ep = 0, a_fast = 0, n_fast = 0;
+	struct ht_stats st = { .size = sizeof(st) };
+	for (int phase = 0; phase < 3; phase++) {
+		uint64_t moved0 = 0;
+		ht_engine_get_stats(e, &st);
+		moved0 = st.pages_promoted + st.pages_demoted;
+		for (int k = 0; k < (phase == 1 ? 120 : 30); k++, ep++) {
+			feed_span(e, B, 64 * M, 200, NULL);
+			for (int i = 0; i < 64; i++) {
+				feed_page(e, set_a(i), phase == 2 ? 1 : 6);
+				if (phase)
+					feed_page(e, set_n(i), phase == 1 ? 10 : 16);
+			}
+			ht_engine_epoch(e, epoch_ns(ep));
+		}
+		a_fast = n_fast = 0;
+		for (int i = 0; i < 64; i++) {
+			a_fast += (int)fk_fast_in(&f, set_a(i), set_a(i) + PG);
+			n_fast += (int)fk_fast_in(&f, set_n(i), set_n(i) + PG);
+		}
+		ht_engine_get_stats(e, &st);
+		uint64_t moved = st.pages_promoted + st.pages_demoted - moved0;
+		if (phase == 0)
+			ok(a_fast >= 60, "set A promoted one by one: %d of 64 fast", a_fast);
+		else if (phase == 1)
+			ok(a_fast >= 60 && moved <= 16,
+			   "newcomers at 1.67x A's rate do not displace it: A %d of 64 fast, %llu pages moved in 120 epochs",
+			   a_fast, (unsigned long long)moved);
+		else
+			ok(n_fast >= 56, "newcomers at 16x A's rate take its place: %d of 64 fast (A %d)", n_fast, a_fast);
+		ok(fk_fast(&f) <= 64, "quota held: %ld fast pages", fk_fast(&f));
+	}
+	ht_engine_destroy(e);
+	fake_fini(&f);
+}
+
 int main(void)
 {
 	test_conf();
@@ -573,5 +625,6 @@ int main(void)
 	test_judge(0);
 	test_gain("", 0);
 	test_gain("page_gain=100", 1);
+	test_hold(); /* last: the tests above draw from the one seeded generator */
 	return tap_done();
 }

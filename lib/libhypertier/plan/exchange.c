@@ -147,6 +147,8 @@ struct collect {
 	uint64_t epoch;
 	double density;   /* of the range being walked */
 	const struct ht_range *r; /* the range being walked (page layer checks), or NULL */
+	const struct ht_ranges *v; /* with k, its index: demotions take a page's own believed density */
+	size_t k;
 };
 
 static int collect_fn(void *arg, uintptr_t page, int node)
@@ -165,8 +167,12 @@ static int collect_fn(void *arg, uintptr_t page, int node)
 		c->x->st.backed_off++;
 		return 0;
 	}
-	double var = range_var(c->r, c->density, c->x->page);
-	if (c->promo ? PUSH_P(p, (void *)page, c->density, var) : PUSH_D(p, (void *)page, c->density, var))
+	double var = range_var(c->r, c->density, c->x->page), d = c->density;
+	if (pg && !c->promo && c->v && d >= 0) { /* a single once hot is weighed as itself, never below its range */
+		double own = ht_pages_density(pg, c->v, c->k, page);
+		d = own > d ? own : d;
+	}
+	if (c->promo ? PUSH_P(p, (void *)page, d, var) : PUSH_D(p, (void *)page, d, var))
 		return 1;
 	return (c->promo ? p->np : p->nd) >= c->limit;
 }
@@ -233,6 +239,32 @@ static void cold_demos(struct ht_exchange *x, const struct ht_ranges *v, uint64_
 	}
 }
 
+struct demo { void *page; double d, v; };
+
+static int by_density(const void *a, const void *b)
+{
+	const struct demo *x = a, *y = b;
+	return x->d < y->d ? -1 : x->d > y->d;
+}
+
+/* Demotions after the pinned ones, coldest first (pages carry their own densities); no memory: left as walked. */
+static void sort_demos(struct ht_xplan *p, size_t from)
+{
+	size_t n = p->nd - from;
+	struct demo *t = n > 1 ? malloc(n * sizeof(*t)) : NULL;
+	if (!t)
+		return;
+	for (size_t i = 0; i < n; i++)
+		t[i] = (struct demo){ p->demo[from + i], p->dd[from + i], p->dv[from + i] };
+	qsort(t, n, sizeof(*t), by_density);
+	for (size_t i = 0; i < n; i++) {
+		p->demo[from + i] = t[i].page;
+		p->dd[from + i] = t[i].d;
+		p->dv[from + i] = t[i].v;
+	}
+	free(t);
+}
+
 int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *order, uint64_t budget,
 		     uint64_t allowance, uint64_t epoch, struct ht_xplan *p)
 {
@@ -241,7 +273,7 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 	p->budget_pages = (int64_t)(budget / x->page);
 	p->fast_pages = (int64_t)(x->st.fast_used / x->page);
 	int64_t room = p->budget_pages - p->fast_pages;
-	struct collect c = { x, p, 0, 0, epoch, 0, NULL };
+	struct collect c = { x, p, 0, 0, epoch, 0, NULL, NULL, 0 };
 
 	/* PIN_SLOW pages on the fast tier go first, whatever the room. */
 	for (size_t k = v->n; k-- > 0 && (int64_t)p->nd < A;) {
@@ -307,8 +339,11 @@ int ht_exchange_plan(struct ht_exchange *x, struct ht_ranges *v, const size_t *o
 				continue;
 			c.density = r->hint == HT_COLD ? -1 : ht_range_density(r);
 			c.r = r;
+			c.v = v;
+			c.k = order[k];
 			walk(x, r->start + r->hot_bytes, r->end, collect_fn, &c);
 		}
+		sort_demos(p, pinned);
 	}
 	/*
 	 * Pair up: promotions into free room need no partner; an excess over
