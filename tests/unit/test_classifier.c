@@ -75,6 +75,47 @@ static void three(struct ht_ranges *v, double outer, double mid, uint32_t hold, 
 		v->r[1].bins[b] = bins[b];
 }
 
+
+/* 16 ranges of 4 MiB, no splits or merges; each epoch 400 samples: half on ranges [h, h + 4), the rest on all. */
+static void steady_epoch(struct ht_ranges *v, struct ht_classify_params *p, int h)
+{
+	for (int i = 0; i < 400; i++) {
+		int k = i % 2 ? h + (int)(xr() % 4) : (int)(xr() % 16);
+		v->r[k].hits++;
+	}
+	ht_classify_decay(v, p);
+	for (size_t i = 0; i < v->n; i++)
+		v->r[i].hits = 0;
+}
+
+/* Epochs after the hot ranges move from 0-3 to 8-11 until 8-11 rank first (the four densest); 99: never. */
+static int memories(struct ht_classify_params *p, int *longmem_steady, double *total)
+{
+	struct ht_ranges v = { 0 };
+	ht_rangemap_add(&v, B, B + 64 * M, 0, 0, 100, NULL, NULL);
+	for (int i = 1; i < 16; i++)
+		ht_rangemap_cut(&v, B + (uintptr_t)i * 4 * M);
+	for (int ep = 0; ep < 60; ep++)
+		steady_epoch(&v, p, 0);
+	*longmem_steady = p->longmem;
+	*total = 0;
+	for (size_t i = 0; i < v.n; i++)
+		*total += v.r[i].count;
+	int found = 99;
+	size_t order[16];
+	for (int ep = 1; ep <= 12 && found == 99; ep++) {
+		steady_epoch(&v, p, 8);
+		ht_classify_rank(&v, order);
+		int top = 1;
+		for (int j = 0; j < 4; j++)
+			top &= order[j] >= 8 && order[j] < 12;
+		if (top)
+			found = ep;
+	}
+	ht_ranges_free(&v);
+	return found;
+}
+
 int main(void)
 {
 	params();
@@ -307,5 +348,32 @@ int main(void)
 	   v.r[0].hot_bytes / (double)M, room / (double)M);
 	ok(used <= room, "hot set within the budget (%.3f MiB)", used / (double)M);
 	ht_ranges_free(&v);
+	/*
+	 * Two memories (decay_long): a steady stream is ranked on the long
+	 * counts, and when the hot ranges move the short ones take over within
+	 * an epoch or two; the long memory alone needs about four.
+	 */
+	{
+		struct ht_classify_params Q = P;
+		int lm = -1, lm1 = -1, lm2 = -1;
+		double tot, tot1, tot2;
+		ok(Q.decay_long == 0, "decay_long off by default (%.2f)", Q.decay_long);
+		Q.decay_long = 0.84;
+		int both = memories(&Q, &lm, &tot);
+		ok(lm == 1 && tot > 1000, "steady stream: ranked on the long memory (longmem %d, counts %.0f: 400 / 0.16 = 2500)",
+		   lm, tot);
+		ok(both <= 2 && Q.longmem == 0, "hot ranges moved: ranked first after %d epochs, on the short memory again (%d)",
+		   both, Q.longmem);
+		Q = P;
+		Q.decay = 0.84;
+		Q.decay_long = 0;
+		int longonly = memories(&Q, &lm1, &tot1);
+		ok(longonly > both && longonly >= 3, "the long memory alone takes %d epochs", longonly);
+		Q = P;
+		Q.decay_long = 0;
+		int shortonly = memories(&Q, &lm2, &tot2);
+		ok(lm2 == 0 && tot2 > 700 && tot2 < 900 && shortonly <= 2,
+		   "decay_long off: one memory (counts %.0f: 400 / 0.5 = 800), moved set first after %d epochs", tot2, shortonly);
+	}
 	return tap_done();
 }

@@ -432,6 +432,7 @@ static int start(struct ht_runtime *r)
 	const struct ht_source_ops *ops = ht_source_select(&r->conf, none_why, sizeof(none_why));
 	if (ops == &ht_source_damon) {
 		r->conf.decay = r->conf.damon_decay; /* before the engine copies the configuration */
+		r->conf.decay_long = 0; /* one memory: the scores would judge DAMON's region averages, not samples */
 		/* DAMON's samples are region averages made up per report: their number is not evidence */
 		r->conf.epoch_samples = 0;
 		r->conf.decay_samples = 0;

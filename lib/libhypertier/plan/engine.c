@@ -577,6 +577,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	if (e->conf.decay_samples && (double)got / (double)e->conf.decay_samples > span)
 		span = (double)got / (double)e->conf.decay_samples;
 	e->cp.decay = kept(e->conf.decay, span);
+	e->cp.decay_long = e->conf.decay_long > e->conf.decay ? kept(e->conf.decay_long, span) : 0;
 	e->pg.decay = kept(e->conf.page_decay, span);
 	e->pg_span += span;
 	ht_pages_judge(&e->pg, &e->v);
@@ -614,7 +615,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 		 * filled it): cold ranges' new pages are then born slow, not born fast and trimmed */
 		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget || e->x.st.fast_used + e->page > budget);
 		uint64_t since = e->start_ns && now_ns > e->start_ns ? now_ns - e->start_ns : 0;
-		e->x.worth.scale = ht_worth_scale(span_ns(e, now_ns), since, e->cp.decay);
+		e->x.worth.scale = ht_worth_scale(span_ns(e, now_ns), since, e->cp.kept);
 		ht_exchange_plan(&e->x, &e->v, order, budget, allowance(e, now_ns), e->epoch, &e->plan);
 		free(order);
 	} else {

@@ -9,7 +9,10 @@
 
 void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page)
 {
-	p->decay = c->decay / 100.0;
+	p->decay = p->kept = c->decay / 100.0;
+	p->decay_long = c->decay_long / 100.0;
+	p->score = 0;
+	p->longmem = 0;
 	p->split_min = (double)c->split_tau * (nr_cpus > 0 ? nr_cpus : 1);
 	p->split_ratio = 1.0 + c->split_ratio / 100.0;
 	p->split_sigma = (double)c->split_sigma;
@@ -21,20 +24,86 @@ void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, i
 	p->holdback = (uint32_t)c->split_holdback;
 }
 
-void ht_classify_decay(struct ht_ranges *v, const struct ht_classify_params *p)
+/*
+ * Log-likelihood of the epoch's hits per range under the shares one memory
+ * predicted (its counts before the hits; a prior of one sample spread by
+ * bytes, so a range it thought empty is unlikely, not impossible).
+ */
+static double loglik(const struct ht_ranges *v, int alt, double total, double bytes)
 {
+	double ll = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ht_range *r = &v->r[i];
+		if (r->hits)
+			ll += (double)r->hits * log(((alt ? r->alt : r->count) + (double)(r->end - r->start) / bytes) / (total + 1));
+	}
+	return ll;
+}
+
+/*
+ * Two memories, one chosen. A steady program is ranked best on long counts
+ * (four times the samples: half the noise), a program whose hot set moves on
+ * short ones; neither default suits both (redis-zipf gained 2% at decay=84,
+ * moving-hot lost 3-4% at decay=70). So both are kept and each epoch scored
+ * out of sample, on how well its counts foretold where this epoch's samples
+ * fell (a multinomial log-likelihood: the same ranges, the same samples);
+ * the score decays as the short counts do, so a phase change, which the
+ * short memory foretells better within an epoch or two, takes the choice
+ * back quickly. The ranges rank, split and merge by the chosen count.
+ */
+void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p)
+{
+	int two = p->decay_long > p->decay;
+	if (two) {
+		double sc = 0, sa = 0, bytes = 0, hits = 0;
+		for (size_t i = 0; i < v->n; i++) {
+			sc += v->r[i].count;
+			sa += v->r[i].alt;
+			bytes += (double)(v->r[i].end - v->r[i].start);
+			hits += (double)v->r[i].hits;
+		}
+		double d = 0;
+		if (hits > 0 && bytes > 0)
+			d = loglik(v, 0, sc, bytes) - loglik(v, 1, sa, bytes); /* count's memory over alt's */
+		p->score = p->score * p->decay + (p->longmem ? d : -d);
+	} else {
+		p->score = 0;
+		p->longmem = 0;
+	}
+	double kc = two && p->longmem ? p->decay_long : p->decay, ka = two && p->longmem ? p->decay : p->decay_long;
+	/* a likelihood-ratio test: switch only on split_sigma's worth of evidence (2 x log-ratio > sigma^2) */
+	double thr = p->split_sigma * p->split_sigma / 2;
+	int want = two && (p->longmem ? p->score > -thr : p->score > thr), swap = two && want != p->longmem;
 	for (size_t i = 0; i < v->n; i++) {
 		struct ht_range *r = &v->r[i];
-		r->count = r->count * p->decay + (double)r->hits;
+		r->count = r->count * kc + (double)r->hits;
 		if (r->count < 1e-9)
 			r->count = 0;
+		r->alt = two ? r->alt * ka + (double)r->hits : r->count;
+		if (r->alt < 1e-9)
+			r->alt = 0;
 		for (int b = 0; b < HT_BINS; b++) {
-			r->bins[b] = r->bins[b] * p->decay + r->bin_hits[b];
+			r->bins[b] = r->bins[b] * kc + r->bin_hits[b];
+			r->alt_bins[b] = two ? r->alt_bins[b] * ka + r->bin_hits[b] : r->bins[b];
 			r->bin_hits[b] = 0;
 		}
+		if (swap) {
+			double c = r->count;
+			r->count = r->alt;
+			r->alt = c;
+			for (int b = 0; b < HT_BINS; b++) {
+				c = r->bins[b];
+				r->bins[b] = r->alt_bins[b];
+				r->alt_bins[b] = c;
+			}
+		}
+		r->longmem = (int8_t)(two && want);
 		if (r->holdback)
 			r->holdback--;
 	}
+	if (swap)
+		p->longmem = want;
+	p->kept = two && p->longmem ? p->decay_long : p->decay;
 }
 
 static int adjacent(const struct ht_range *a, const struct ht_range *b) { return a->end == b->start; }
@@ -90,6 +159,7 @@ static int cut(struct ht_ranges *v, size_t i, uintptr_t at, double share, const 
 	ht_range_reset_bins(&right);
 	right.start = at;
 	right.count = r->count * (1 - share);
+	right.alt = r->alt * (1 - share);
 	right.hits = (uint64_t)((double)r->hits * f);
 	right.born = epoch;
 	right.holdback = p->holdback;
@@ -101,6 +171,7 @@ static int cut(struct ht_ranges *v, size_t i, uintptr_t at, double share, const 
 	r = &v->r[i]; /* insert may move the array */
 	r->end = at;
 	r->count -= right.count;
+	r->alt -= right.alt;
 	ht_range_reset_bins(r);
 	r->hits -= right.hits;
 	r->born = epoch;
@@ -223,6 +294,7 @@ size_t ht_classify_merge(struct ht_ranges *v, const struct ht_classify_params *p
 		}
 		a->end = b->end;
 		a->count += b->count;
+		a->alt += b->alt;
 		ht_range_reset_bins(a);
 		a->hits += b->hits;
 		if (b->born < a->born)

@@ -12,6 +12,10 @@
 
 struct ht_classify_params {
 	double decay;          /* fraction kept this epoch: conf->decay / 100 per unit of evidence (the engine sets it) */
+	double decay_long;     /* the same at the longer memory (conf->decay_long); <= decay: one memory */
+	double kept;           /* out: what the counts the ranges rank by kept this epoch (either of the two) */
+	double score;          /* memory choice: decayed log-likelihood of the long memory's predictions over the short's */
+	int longmem;           /* the ranges' count is at the long memory (alt at the short) */
 	double split_min;      /* count needed to split: split_tau * nr_cpus */
 	double split_ratio;    /* density must exceed the lower neighbour's by this factor */
 	double split_sigma;    /* an uneven inside must exceed this many standard deviations of noise */
@@ -24,8 +28,13 @@ struct ht_classify_params {
 };
 
 void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page);
-/* count = count * decay + hits, the same per eighth; holdback counts down. */
-void ht_classify_decay(struct ht_ranges *v, const struct ht_classify_params *p);
+/*
+ * count = count * decay + hits, the same per eighth; holdback counts down.
+ * With decay_long above decay, alt keeps the other memory, both are scored
+ * on this epoch's hits first, and count is the one that predicted better
+ * lately (see classifier.c).
+ */
+void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p);
 /* Returns how many ranges were split (each split adds one range). */
 size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p, uint64_t epoch);
 /* Returns how many merges were done. Hot ranges and fresh children never merge. */

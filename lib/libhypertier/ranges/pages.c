@@ -263,10 +263,10 @@ static int cmp_cand(const void *x, const void *y)
 	return a->page < b->page ? -1 : a->page > b->page;
 }
 
-/* Expected samples per page of r at its density. */
+/* Expected samples per page of r at its short-memory density (the sketch forgets as fast). */
 static double per_page(const struct ht_pages *p, const struct ht_range *r)
 {
-	return ht_range_density(r) * (double)(1ull << p->page_shift);
+	return ht_range_recent_density(r) * (double)(1ull << p->page_shift);
 }
 
 void ht_pages_epoch(struct ht_pages *p, const struct ht_ranges *v, void (*grace)(void *), void *arg)

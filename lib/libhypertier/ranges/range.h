@@ -16,8 +16,10 @@
 struct ht_range {
 	uintptr_t start, end;   /* page aligned, [start, end) */
 	double count;           /* decayed sample count */
+	double alt;             /* the same at the other memory (decay / decay_long; classifier.c picks) */
 	uint64_t hits;          /* raw samples of the last epoch */
 	double bins[HT_BINS];   /* decayed samples per eighth of [start, end), counted since the bounds last changed */
+	double alt_bins[HT_BINS]; /* the same at alt's memory */
 	uint32_t bin_hits[HT_BINS]; /* raw samples per eighth of the last epoch */
 	uint64_t born;          /* epoch of creation (age tie-break) */
 	uint64_t hot_bytes;     /* bytes from start inside the hot set (0: cold) */
@@ -25,6 +27,7 @@ struct ht_range {
 	uint32_t holdback;      /* epochs left before it may split again */
 	int8_t hint;            /* enum ht_hint */
 	int8_t origin;          /* enum ht_origin */
+	int8_t longmem;         /* count is at the long memory, alt at the short one */
 	int16_t policy;         /* node of the last set_policy, -1 default, -2 never set */
 };
 
@@ -38,10 +41,17 @@ static inline double ht_range_density(const struct ht_range *r)
 	return r->count / (double)(r->end - r->start);
 }
 
+/* Density at the short memory (decay), whichever the ranges rank by: what a page's sketch count, which forgets as fast, is set against. */
+static inline double ht_range_recent_density(const struct ht_range *r)
+{
+	return (r->longmem ? r->alt : r->count) / (double)(r->end - r->start);
+}
+
 /* Bounds changed: the eighths no longer mean anything. */
 static inline void ht_range_reset_bins(struct ht_range *r)
 {
 	memset(r->bins, 0, sizeof(r->bins));
+	memset(r->alt_bins, 0, sizeof(r->alt_bins));
 	memset(r->bin_hits, 0, sizeof(r->bin_hits));
 }
 

@@ -66,7 +66,7 @@ long ht_rangemap_remove(struct ht_ranges *v, uintptr_t start, uintptr_t end, ht_
 		struct ht_range *r = &v->r[i];
 		uintptr_t s = r->start > start ? r->start : start;
 		uintptr_t e = r->end < end ? r->end : end;
-		double per_byte = ht_range_density(r);
+		double per_byte = ht_range_density(r), alt_byte = r->alt / (double)(r->end - r->start);
 		removed += (long)(e - s);
 		if (fn)
 			fn(arg, s, e - s, 1);
@@ -78,9 +78,11 @@ long ht_rangemap_remove(struct ht_ranges *v, uintptr_t start, uintptr_t end, ht_
 			struct ht_range tail = *r;
 			tail.start = e;
 			tail.count = per_byte * (double)(tail.end - e);
+			tail.alt = alt_byte * (double)(tail.end - e);
 			tail.hot_bytes = r->hot_bytes > e - r->start ? r->hot_bytes - (e - r->start) : 0;
 			r->end = s;
 			r->count = per_byte * (double)(s - r->start);
+			r->alt = alt_byte * (double)(s - r->start);
 			if (r->hot_bytes > s - r->start)
 				r->hot_bytes = s - r->start;
 			r->fast_pages = r->slow_pages = tail.fast_pages = tail.slow_pages = 0;
@@ -102,6 +104,7 @@ long ht_rangemap_remove(struct ht_ranges *v, uintptr_t start, uintptr_t end, ht_
 				r->hot_bytes = s - r->start;
 		}
 		r->count = per_byte * (double)(r->end - r->start);
+		r->alt = alt_byte * (double)(r->end - r->start);
 		r->fast_pages = r->slow_pages = 0;
 		ht_range_reset_bins(r);
 		i++;
@@ -115,10 +118,11 @@ int ht_rangemap_cut(struct ht_ranges *v, uintptr_t addr)
 	if (i < 0 || v->r[i].start == addr)
 		return 0;
 	struct ht_range *r = &v->r[i];
-	double per_byte = ht_range_density(r);
+	double per_byte = ht_range_density(r), alt_byte = r->alt / (double)(r->end - r->start);
 	struct ht_range right = *r;
 	right.start = addr;
 	right.count = per_byte * (double)(r->end - addr);
+	right.alt = alt_byte * (double)(r->end - addr);
 	right.hits = 0;
 	right.fast_pages = right.slow_pages = 0;
 	ht_range_reset_bins(&right);
@@ -128,6 +132,7 @@ int ht_rangemap_cut(struct ht_ranges *v, uintptr_t addr)
 	r = &v->r[i];
 	r->end = addr;
 	r->count -= right.count;
+	r->alt -= right.alt;
 	r->fast_pages = r->slow_pages = 0;
 	ht_range_reset_bins(r);
 	if (r->hot_bytes > addr - r->start)
