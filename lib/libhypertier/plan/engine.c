@@ -577,7 +577,8 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 	if (e->conf.decay_samples && (double)got / (double)e->conf.decay_samples > span)
 		span = (double)got / (double)e->conf.decay_samples;
 	e->cp.decay = kept(e->conf.decay, span);
-	e->cp.decay_long = e->conf.decay_long > e->conf.decay ? kept(e->conf.decay_long, span) : 0;
+	if (e->cp.decay_long > 0) /* two memories (ht_classify_params decided) */
+		e->cp.decay_long = kept(e->conf.decay_long, span);
 	e->pg.decay = kept(e->conf.page_decay, span);
 	e->pg_span += span;
 	ht_pages_judge(&e->pg, &e->v);

@@ -10,7 +10,7 @@
 void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page)
 {
 	p->decay = p->kept = c->decay / 100.0;
-	p->decay_long = c->decay_long / 100.0;
+	p->decay_long = c->decay_long > c->decay ? c->decay_long / 100.0 : 0; /* at or below decay: one memory */
 	p->score = 0;
 	p->longmem = 0;
 	p->split_min = (double)c->split_tau * (nr_cpus > 0 ? nr_cpus : 1);
@@ -53,7 +53,7 @@ static double loglik(const struct ht_ranges *v, int alt, double total, double by
  */
 void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p)
 {
-	int two = p->decay_long > p->decay;
+	int two = p->decay_long > 0; /* from the configuration: an epoch of no time (both keep 1) must not drop the choice */
 	if (two) {
 		double sc = 0, sa = 0, bytes = 0, hits = 0;
 		for (size_t i = 0; i < v->n; i++) {

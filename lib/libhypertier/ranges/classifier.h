@@ -12,7 +12,7 @@
 
 struct ht_classify_params {
 	double decay;          /* fraction kept this epoch: conf->decay / 100 per unit of evidence (the engine sets it) */
-	double decay_long;     /* the same at the longer memory (conf->decay_long); <= decay: one memory */
+	double decay_long;     /* the same at the longer memory (conf->decay_long); 0: one memory */
 	double kept;           /* out: what the counts the ranges rank by kept this epoch (either of the two) */
 	double score;          /* memory choice: decayed log-likelihood of the long memory's predictions over the short's */
 	int longmem;           /* the ranges' count is at the long memory (alt at the short) */
@@ -30,7 +30,7 @@ struct ht_classify_params {
 void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page);
 /*
  * count = count * decay + hits, the same per eighth; holdback counts down.
- * With decay_long above decay, alt keeps the other memory, both are scored
+ * With decay_long set (nonzero), alt keeps the other memory, both are scored
  * on this epoch's hits first, and count is the one that predicted better
  * lately (see classifier.c).
  */
