@@ -357,8 +357,7 @@ int main(void)
 		struct ht_classify_params Q = P;
 		int lm = -1, lm1 = -1, lm2 = -1;
 		double tot, tot1, tot2;
-		ok(Q.decay_long == 0, "decay_long off by default (%.2f)", Q.decay_long);
-		Q.decay_long = 0.84;
+		ok(Q.decay_long == 0.84, "decay_long on by default (%.2f)", Q.decay_long);
 		int both = memories(&Q, &lm, &tot);
 		ok(lm == 1 && tot > 1000, "steady stream: ranked on the long memory (longmem %d, counts %.0f: 400 / 0.16 = 2500)",
 		   lm, tot);
