@@ -8,26 +8,29 @@
 # hours on 2 cores; this takes the changed policy's share of it.
 # Example: sh bench/respin.sh bench/results/synthetic hypertier \
 #            --accesses=200000000 --ratios='1/8;1/5;1/3' --periods='101;1009;10007'
+# RESPIN_WORKLOADS='trace:NAME=FILE;...' gives the workloads' specs where the
+# set's names alone do not (traces); default: the names in results.csv.
 set -eu
 : "${top_builddir:=build}"
 dir=$1 pols=$2; shift 2
 csv=$dir/results.csv
 [ -f "$csv" ] || { echo "respin: no $csv" >&2; exit 1; }
-wl=$(tail -n +2 "$csv" | cut -d, -f1 | awk '!s[$0]++' | tr '\n' ';')
+wl=${RESPIN_WORKLOADS:-$(tail -n +2 "$csv" | cut -d, -f1 | awk '!s[$0]++' | tr '\n' ';')}
+nw=$(echo "$wl" | tr ';' '\n' | grep -c .)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # one process per workload, two at a time
 n=0
 for w in $(echo "$wl" | tr ';' ' '); do
-	"$top_builddir/bench/ht-bench" --workloads="$w" --policies="first-touch;$pols" --out="$tmp/$w" --heat=0 "$@" >"$tmp/$w.txt" 2>&1 &
 	n=$((n + 1))
+	"$top_builddir/bench/ht-bench" --workloads="$w" --policies="first-touch;$pols" --out="$tmp/w$n" --heat=0 "$@" >"$tmp/w$n.txt" 2>&1 &
 	[ $((n % 2)) = 0 ] && wait
 done
 wait
 new=$tmp/new.csv
-for w in $(echo "$wl" | tr ';' ' '); do
-	[ -f "$tmp/$w/results.csv" ] || { cat "$tmp/$w.txt" >&2; echo "respin: $w failed" >&2; exit 1; }
-	tail -n +2 "$tmp/$w/results.csv"
+for n in $(seq "$nw"); do
+	[ -f "$tmp/w$n/results.csv" ] || { cat "$tmp/w$n.txt" >&2; echo "respin: workload $n of '$wl' failed" >&2; exit 1; }
+	tail -n +2 "$tmp/w$n/results.csv"
 done >"$new"
 # first-touch must be unchanged
 grep ',first-touch,' "$csv" | sort >"$tmp/a"
@@ -43,8 +46,8 @@ mv "$tmp/results.csv" "$csv"
 if [ -f "$dir/timeline.csv" ]; then
 	{
 		awk -F, -v p=";$pols;" 'FNR == 1 || index(p, ";" $3 ";") == 0' "$dir/timeline.csv"
-		for w in $(echo "$wl" | tr ';' ' '); do
-			tail -n +2 "$tmp/$w/timeline.csv" | awk -F, -v p=";$pols;" 'index(p, ";" $3 ";") > 0'
+		for n in $(seq "$nw"); do
+			tail -n +2 "$tmp/w$n/timeline.csv" | awk -F, -v p=";$pols;" 'index(p, ";" $3 ";") > 0'
 		done
 	} >"$tmp/timeline.csv"
 	mv "$tmp/timeline.csv" "$dir/timeline.csv"
