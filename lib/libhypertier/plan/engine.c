@@ -616,7 +616,7 @@ int ht_engine_epoch(struct ht_engine *e, uint64_t now_ns)
 		 * filled it): cold ranges' new pages are then born slow, not born fast and trimmed */
 		ht_exchange_policy(&e->x, &e->v, hot + e->page > budget || e->x.st.fast_used + e->page > budget);
 		uint64_t since = e->start_ns && now_ns > e->start_ns ? now_ns - e->start_ns : 0;
-		e->x.worth.scale = ht_worth_scale(span_ns(e, now_ns), since, e->cp.kept);
+		e->x.worth.scale = ht_worth_scale(span_ns(e, now_ns), since, ht_classify_kept(&e->cp));
 		ht_exchange_plan(&e->x, &e->v, order, budget, allowance(e, now_ns), e->epoch, &e->plan);
 		free(order);
 	} else {

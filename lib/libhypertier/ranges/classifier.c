@@ -9,7 +9,7 @@
 
 void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page)
 {
-	p->decay = p->kept = c->decay / 100.0;
+	p->decay = c->decay / 100.0;
 	p->decay_long = c->decay_long > c->decay ? c->decay_long / 100.0 : 0; /* at or below decay: one memory */
 	p->score = 0;
 	p->longmem = 0;
@@ -103,7 +103,6 @@ void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p)
 	}
 	if (swap)
 		p->longmem = want;
-	p->kept = two && p->longmem ? p->decay_long : p->decay;
 }
 
 static int adjacent(const struct ht_range *a, const struct ht_range *b) { return a->end == b->start; }

@@ -13,7 +13,6 @@
 struct ht_classify_params {
 	double decay;          /* fraction kept this epoch: conf->decay / 100 per unit of evidence (the engine sets it) */
 	double decay_long;     /* the same at the longer memory (conf->decay_long); 0: one memory */
-	double kept;           /* out: what the counts the ranges rank by kept this epoch (either of the two) */
 	double score;          /* memory choice: decayed log-likelihood of the long memory's predictions over the short's */
 	int longmem;           /* the ranges' count is at the long memory (alt at the short) */
 	double split_min;      /* count needed to split: split_tau * nr_cpus */
@@ -35,6 +34,11 @@ void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, i
  * lately (see classifier.c).
  */
 void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p);
+/* What the counts the ranges rank by kept this epoch (either memory). */
+static inline double ht_classify_kept(const struct ht_classify_params *p)
+{
+	return p->decay_long > 0 && p->longmem ? p->decay_long : p->decay;
+}
 /* Returns how many ranges were split (each split adds one range). */
 size_t ht_classify_split(struct ht_ranges *v, const struct ht_classify_params *p, uint64_t epoch);
 /* Returns how many merges were done. Hot ranges and fresh children never merge. */
