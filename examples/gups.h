@@ -24,6 +24,7 @@ struct gups {
 	size_t bytes, words;
 	_Atomic size_t hot_word;   /* first word of the hot span (movable) */
 	size_t hot_words;
+	size_t hot_stride;         /* if set: the hot span is hot_words/512 single pages, one per hot_stride pages from hot_word */
 	unsigned hot_share;        /* percent of updates into the hot span */
 	unsigned period;           /* one sample per period updates */
 	void (*sample)(void *arg, const void *addr);
@@ -115,8 +116,12 @@ static inline void *gups_worker(void *arg)
 						hi = mid;
 				}
 				w = ((hot / 512 + lo) % g->npages) * 512 + (x & 511);
-			} else
-				w = (x >> 32) % 100 < g->hot_share ? hot + x % g->hot_words : x % g->words;
+			} else if ((x >> 32) % 100 >= g->hot_share)
+				w = x % g->words;
+			else if (g->hot_stride) /* scattered: a whole page of every hot_stride, finer than any range */
+				w = (hot + (x % (g->hot_words / 512)) * g->hot_stride * 512 + (x >> 20 & 511)) % g->words;
+			else
+				w = hot + x % g->hot_words;
 			g->base[w] ^= x;
 			if (!--left) {
 				left = g->period;
