@@ -1,5 +1,6 @@
 /* test_classifier.c - decay, split, merge, ranking and hot-set fitting on synthetic streams. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include "hypertier.h"
 #include "ranges/classifier.h"
@@ -125,10 +126,12 @@ int main(void)
 	ht_rangemap_add(&v, B, B + 64 * M, 0, 0, 100, NULL, NULL);
 	v.r[0].count = 100;
 	v.r[0].hits = 10;
+	P.shift = 0; /* plain decay (10 where 50 expected is a shift: tested below) */
 	ht_classify_decay(&v, &P);
 	ok(v.r[0].count == 60, "decay 50%%: 100 -> 50, plus 10 new = %.1f", v.r[0].count);
 	conf.decay = 100;
 	ht_classify_params(&P, &conf, 2, PG);
+	P.shift = 0;
 	v.r[0].hits = 0;
 	ht_classify_decay(&v, &P);
 	ok(v.r[0].count == 60, "decay=100 keeps counts");
@@ -366,6 +369,7 @@ int main(void)
 		Q = P;
 		Q.decay = 0.84;
 		Q.decay_long = 0;
+		Q.shift = 0; /* plain decay at 0.84 (with the shift it would rank them in one) */
 		int longonly = memories(&Q, &lm1, &tot1);
 		ok(longonly > both && longonly >= 3, "the long memory alone takes %d epochs", longonly);
 		Q = P;
@@ -373,6 +377,70 @@ int main(void)
 		int shortonly = memories(&Q, &lm2, &tot2);
 		ok(lm2 == 0 && tot2 > 700 && tot2 < 900 && shortonly <= 2,
 		   "decay_long off: one memory (counts %.0f: 400 / 0.5 = 800), moved set first after %d epochs", tot2, shortonly);
+	}
+	/*
+	 * decay_shift: a range whose epoch hits fall clearly short of its
+	 * count's share of them shrinks by the most those hits leave plausible
+	 * over that share (Wilson edge at split_sigma 3: 9 for none, so 9/100
+	 * of its plain 100); rises, noise, an idle epoch and the long memory
+	 * decay plainly.
+	 */
+	{
+		struct ht_classify_params Q = P;
+		Q.decay_long = 0;
+		ok(Q.shift == 0, "decay_shift off by default");
+		struct ht_ranges w = { 0 };
+		ht_rangemap_add(&w, B, B + 16 * M, 0, 0, 100, NULL, NULL);
+		ht_rangemap_cut(&w, B + 8 * M);
+		/* r0 count, r1 count, r0 hits, r1 hits */
+		double c[5][4] = { { 200, 200, 100, 100 }, { 200, 200, 0, 200 }, { 0, 200, 100, 100 }, { 200, 200, 80, 120 }, { 200, 200, 0, 0 } };
+		double got[5], plain[5];
+		for (int sh = 1; sh >= 0; sh--) /* on, then off */
+			for (int k = 0; k < 5; k++) {
+				Q.shift = sh;
+				for (int j = 0; j < 2; j++) {
+					w.r[j].count = c[k][j];
+					w.r[j].hits = (uint64_t)c[k][2 + j];
+					for (int b = 0; b < HT_BINS; b++) {
+						w.r[j].bins[b] = c[k][j] / HT_BINS;
+						w.r[j].bin_hits[b] = b == 0 ? (uint32_t)c[k][2 + j] : 0;
+					}
+				}
+				ht_classify_decay(&w, &Q);
+				(sh ? got : plain)[k] = w.r[0].count;
+				if (sh && k == 1)
+					ok(fabs(w.r[0].bins[3] - 9.0 / HT_BINS) < 1e-9 && w.r[1].count == 300,
+					   "gone cold: its eighths keep their shape (%.3f), the busy range decays plainly (%.0f)",
+					   w.r[0].bins[3], w.r[1].count);
+			}
+		ok(got[0] == 200 && plain[0] == 200, "steady rate (its share of the hits): plain decay, %.1f", got[0]);
+		ok(fabs(got[1] - 9) < 1e-9 && plain[1] == 100, "gone cold (none of 200 hits, 100 foretold): %.1f, not the plain %.1f",
+		   got[1], plain[1]);
+		ok(got[2] == 100 && plain[2] == 100, "gone hot: plain decay, %.1f (no count above its samples)", got[2]);
+		ok(got[3] == 180 && plain[3] == 180, "noise (80 hits where 100 foretold): plain decay, %.1f", got[3]);
+		ok(got[4] == 100 && plain[4] == 100, "an idle epoch (no hits anywhere): plain decay, %.1f", got[4]);
+		Q.shift = 1;
+		Q.decay_long = 0.84;
+		Q.longmem = 1;
+		Q.score = 1e9; /* steady: the long memory stays chosen */
+		w.r[0].count = w.r[0].alt = 200;
+		w.r[1].count = w.r[1].alt = 200;
+		w.r[0].hits = 0;
+		w.r[1].hits = 200;
+		ht_classify_decay(&w, &Q);
+		ok(Q.longmem == 1 && fabs(w.r[0].count - 168) < 1e-9, "ranked on the long memory: plain decay, %.1f", w.r[0].count);
+		ht_ranges_free(&w);
+		Q = P;
+		Q.decay_long = 0;
+		Q.shift = 1;
+		int lm = -1;
+		double tot;
+		int on = memories(&Q, &lm, &tot);
+		Q = P;
+		Q.decay_long = 0;
+		Q.shift = 0;
+		int off = memories(&Q, &lm, &tot);
+		ok(on < off, "moved hot ranges ranked first after %d epochs (%d with decay_shift=0)", on, off);
 	}
 	return tap_done();
 }

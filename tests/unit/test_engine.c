@@ -547,7 +547,8 @@ static long rank_of(struct ht_engine *e, uintptr_t addr, double *density)
  * decay is per unit of evidence: an epoch period of time, or decay_samples
  * samples when those come sooner. An early epoch with no samples keeps
  * 0.5^0.1 of a count, not 0.5; 4 x decay_samples samples elsewhere make
- * it keep 0.5^4; with decay_samples=0 only time counts.
+ * it keep 0.5^4; with decay_samples=0 only time counts. decay_shift=0:
+ * the range that draws none of those samples would shrink at once.
  */
 static void test_decay_clock(void)
 {
@@ -555,8 +556,8 @@ static void test_decay_clock(void)
 		struct fake f;
 		struct ht_actuator a;
 		struct ht_engine *e = engine_on(&f, &a, 64 * M, by_samples ?
-			"epoch=1s,decay=50,decay_samples=1000,epoch_samples=0,min_range=16M,page_state=0" :
-			"epoch=1s,decay=50,decay_samples=0,epoch_samples=0,min_range=16M,page_state=0");
+			"epoch=1s,decay=50,decay_samples=1000,epoch_samples=0,min_range=16M,page_state=0,decay_shift=0" :
+			"epoch=1s,decay=50,decay_samples=0,epoch_samples=0,min_range=16M,page_state=0,decay_shift=0");
 		ht_engine_add_range(e, B, 16 * M, HT_ORIGIN_USER);
 		ht_engine_add_range(e, B + 32 * M, 16 * M, HT_ORIGIN_USER);
 		uint64_t t0 = 1000000000ull, ms = 1000000ull;

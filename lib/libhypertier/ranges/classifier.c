@@ -22,6 +22,39 @@ void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, i
 	p->align = page;
 	p->max_ranges = (size_t)c->max_ranges;
 	p->holdback = (uint32_t)c->split_holdback;
+	p->shift = c->decay_shift;
+}
+
+/*
+ * A rate change, seen within one epoch: the count foretold its share of the
+ * epoch's hits, and its hits fell short of that by split_ratio and by more
+ * than split_sigma standard deviations of Poisson noise. Decay alone needs
+ * log(1/2)/log(kept) epochs before a range gone cold ranks below one gone
+ * hot (two at 0.7 per epoch), while the fast tier holds the old hot set.
+ */
+static int shifted(double expect, double hits, const struct ht_classify_params *p)
+{
+	double hi = expect > hits ? expect : hits, lo = expect > hits ? hits : expect;
+	return hi > p->split_ratio * lo && hi - lo > p->split_sigma * sqrt(hi + lo);
+}
+
+/*
+ * After a drop, the count (and its eighths, keeping their shape) shrinks by
+ * the most its hits leave plausible (the Wilson interval's upper edge at
+ * split_sigma) over what it foretold: a range gone cold ranks below one
+ * gone hot at once, but keeps the little its hits allow, so recency still
+ * orders the cold. Only drops: a rise is left to plain decay, so that no
+ * count holds more than its samples (the page layer reads them).
+ */
+static void restart_count(struct ht_range *r, double expect, const struct ht_classify_params *p)
+{
+	double h = (double)r->hits, s2 = p->split_sigma * p->split_sigma;
+	double edge = h + s2 / 2 + p->split_sigma * sqrt(h + s2 / 4);
+	if (edge >= expect)
+		return;
+	r->count *= edge / expect;
+	for (int b = 0; b < HT_BINS; b++)
+		r->bins[b] *= edge / expect;
 }
 
 /*
@@ -74,8 +107,16 @@ void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p)
 	/* a likelihood-ratio test: switch only on split_sigma's worth of evidence (2 x log-ratio > sigma^2) */
 	double thr = p->split_sigma * p->split_sigma / 2;
 	int want = two && (p->longmem ? p->score > -thr : p->score > thr), swap = two && want != p->longmem;
+	/* only at the short memory: the long one is chosen when the program is steady */
+	int restart = p->shift && !(two && p->longmem);
+	double was_sum = 0, hit_sum = 0; /* what each count foretold is its share of this epoch's hits: an idle epoch foretells none */
+	for (size_t i = 0; restart && i < v->n; i++) {
+		was_sum += v->r[i].count;
+		hit_sum += (double)v->r[i].hits;
+	}
 	for (size_t i = 0; i < v->n; i++) {
 		struct ht_range *r = &v->r[i];
+		double was = r->count;
 		r->count = r->count * kc + (double)r->hits;
 		if (r->count < 1e-9)
 			r->count = 0;
@@ -85,8 +126,18 @@ void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p)
 		for (int b = 0; b < HT_BINS; b++) {
 			r->bins[b] = r->bins[b] * kc + r->bin_hits[b];
 			r->alt_bins[b] = two ? r->alt_bins[b] * ka + r->bin_hits[b] : r->bins[b];
-			r->bin_hits[b] = 0;
 		}
+		double expect = was_sum > 0 ? was / was_sum * hit_sum : 0;
+		if (restart && (double)r->hits < expect && shifted(expect, (double)r->hits, p)) { /* after the plain update */
+			restart_count(r, expect, p);
+			if (!two) {
+				r->alt = r->count;
+				for (int b = 0; b < HT_BINS; b++)
+					r->alt_bins[b] = r->bins[b];
+			}
+		}
+		for (int b = 0; b < HT_BINS; b++)
+			r->bin_hits[b] = 0;
 		if (swap) {
 			double c = r->count;
 			r->count = r->alt;
