@@ -26,15 +26,15 @@ void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, i
 }
 
 /*
- * A rate change, seen within one epoch: the count foretold its share of the
- * epoch's hits, and its hits fell short of that by split_ratio and by more
- * than split_sigma standard deviations of Poisson noise. Decay alone needs
+ * Two counts clearly apart: by split_ratio and by more than split_sigma
+ * standard deviations of Poisson noise. With decay_shift, a rate change
+ * seen within one epoch: the count foretold its share of the epoch's hits,
+ * and its hits fell that far short. Decay alone needs
  * log(1/2)/log(kept) epochs before a range gone cold ranks below one gone
  * hot (two at 0.7 per epoch), while the fast tier holds the old hot set.
  */
-static int shifted(double expect, double hits, const struct ht_classify_params *p)
+static int apart(double hi, double lo, const struct ht_classify_params *p)
 {
-	double hi = expect > hits ? expect : hits, lo = expect > hits ? hits : expect;
 	return hi > p->split_ratio * lo && hi - lo > p->split_sigma * sqrt(hi + lo);
 }
 
@@ -46,7 +46,7 @@ static int shifted(double expect, double hits, const struct ht_classify_params *
  * orders the cold. Only drops: a rise is left to plain decay, so that no
  * count holds more than its samples (the page layer reads them).
  */
-static void restart_count(struct ht_range *r, double expect, const struct ht_classify_params *p)
+static void shrink(struct ht_range *r, double expect, const struct ht_classify_params *p)
 {
 	double h = (double)r->hits, s2 = p->split_sigma * p->split_sigma;
 	double edge = h + s2 / 2 + p->split_sigma * sqrt(h + s2 / 4);
@@ -108,9 +108,9 @@ void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p)
 	double thr = p->split_sigma * p->split_sigma / 2;
 	int want = two && (p->longmem ? p->score > -thr : p->score > thr), swap = two && want != p->longmem;
 	/* only at the short memory: the long one is chosen when the program is steady */
-	int restart = p->shift && !(two && p->longmem);
+	int shrinks = p->shift && !(two && p->longmem);
 	double was_sum = 0, hit_sum = 0; /* what each count foretold is its share of this epoch's hits: an idle epoch foretells none */
-	for (size_t i = 0; restart && i < v->n; i++) {
+	for (size_t i = 0; shrinks && i < v->n; i++) {
 		was_sum += v->r[i].count;
 		hit_sum += (double)v->r[i].hits;
 	}
@@ -128,8 +128,8 @@ void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p)
 			r->alt_bins[b] = two ? r->alt_bins[b] * ka + r->bin_hits[b] : r->bins[b];
 		}
 		double expect = was_sum > 0 ? was / was_sum * hit_sum : 0;
-		if (restart && (double)r->hits < expect && shifted(expect, (double)r->hits, p)) { /* after the plain update */
-			restart_count(r, expect, p);
+		if (shrinks && apart(expect, (double)r->hits, p)) { /* after the plain update */
+			shrink(r, expect, p);
 			if (!two) {
 				r->alt = r->count;
 				for (int b = 0; b < HT_BINS; b++)
@@ -196,7 +196,7 @@ static int uneven(const struct ht_range *r, const struct ht_classify_params *p, 
 		;
 	for (*z = top; *z < HT_BINS - 1 && r->bins[*z + 1] * p->split_ratio >= hi; (*z)++)
 		;
-	return sum >= p->split_min && hi > p->split_ratio * lo && hi - lo > p->split_sigma * sqrt(hi + lo);
+	return sum >= p->split_min && apart(hi, lo, p);
 }
 
 /* Cut v->r[i] at page-aligned at; the left part keeps share of the count. Children count their eighths afresh. */

@@ -24,7 +24,7 @@ struct ht_classify_params {
 	uint64_t align;        /* ... and cuts (hot prefixes too) fall on addresses aligned to this: the huge page under THP */
 	size_t max_ranges;
 	uint32_t holdback;     /* epochs a fresh child waits before splitting again */
-	int shift;             /* conf decay_shift: a range whose epoch hits clearly contradict its short count restarts from them */
+	int shift;             /* conf decay_shift: a range whose epoch hits fall clearly short of its share shrinks at once */
 };
 
 void ht_classify_params(struct ht_classify_params *p, const struct ht_conf *c, int nr_cpus, size_t page);
