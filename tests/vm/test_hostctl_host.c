@@ -234,7 +234,7 @@ static void test_hostile(void)
 		{ "wrong-seq", "wrong sequence number" },
 		{ "malformed", "malformed JSON" },
 		{ "giant", "line longer than" },
-		{ "silent", "no complete reply within 2000 ms" },
+		{ "silent", "no complete reply within " }, /* the ms left of the line time: 2000 or, on a busy host, 1999 */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char cmd[64];
