@@ -120,24 +120,18 @@ void ht_classify_decay(struct ht_ranges *v, struct ht_classify_params *p)
 		r->count = r->count * kc + (double)r->hits;
 		if (r->count < 1e-9)
 			r->count = 0;
+		for (int b = 0; b < HT_BINS; b++)
+			r->bins[b] = r->bins[b] * kc + r->bin_hits[b];
+		double expect = was_sum > 0 ? was / was_sum * hit_sum : 0;
+		if (shrinks && apart(expect, (double)r->hits, p)) /* before alt copies the count (one memory) */
+			shrink(r, expect, p);
 		r->alt = two ? r->alt * ka + (double)r->hits : r->count;
 		if (r->alt < 1e-9)
 			r->alt = 0;
 		for (int b = 0; b < HT_BINS; b++) {
-			r->bins[b] = r->bins[b] * kc + r->bin_hits[b];
 			r->alt_bins[b] = two ? r->alt_bins[b] * ka + r->bin_hits[b] : r->bins[b];
-		}
-		double expect = was_sum > 0 ? was / was_sum * hit_sum : 0;
-		if (shrinks && apart(expect, (double)r->hits, p)) { /* after the plain update */
-			shrink(r, expect, p);
-			if (!two) {
-				r->alt = r->count;
-				for (int b = 0; b < HT_BINS; b++)
-					r->alt_bins[b] = r->bins[b];
-			}
-		}
-		for (int b = 0; b < HT_BINS; b++)
 			r->bin_hits[b] = 0;
+		}
 		if (swap) {
 			double c = r->count;
 			r->count = r->alt;
